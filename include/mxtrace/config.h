@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Run configuration: what the user asked for, filled by the CLI and read (never
+ * written) by the stages.  Strings are owned by the config and already
+ * validated (no CR/LF/NUL can reach a command line).
+ */
+#ifndef MXTRACE_CONFIG_H
+#define MXTRACE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mxt_starttls_mode { MXT_STARTTLS_AUTO = 0, MXT_STARTTLS_REQUIRE, MXT_STARTTLS_NEVER };
+enum mxt_format { MXT_FORMAT_TEXT = 0, MXT_FORMAT_JSON, MXT_FORMAT_NAGIOS, MXT_FORMAT_OPENMETRICS };
+enum mxt_family { MXT_FAMILY_ANY = 0, MXT_FAMILY_V4, MXT_FAMILY_V6 };
+
+/* Where a session stops (--quit-after); the default is RCPT then RSET+QUIT. */
+enum mxt_quit_after {
+	MXT_QUIT_AFTER_CONNECT = 1,
+	MXT_QUIT_AFTER_BANNER,
+	MXT_QUIT_AFTER_EHLO,
+	MXT_QUIT_AFTER_TLS,
+	MXT_QUIT_AFTER_AUTH,
+	MXT_QUIT_AFTER_MAIL,
+	MXT_QUIT_AFTER_RCPT,
+	MXT_QUIT_AFTER_NONE /* run to the end (DATA with --send) */
+};
+
+struct mxt_config {
+	char *target;        /* TARGET as given */
+	char *from;          /* --from, "" for the null sender */
+	char **to;           /* --to (repeatable) */
+	size_t nto;
+	char *server;        /* --server HOST (port split out) */
+	int port;            /* --port, or the port in --server; 0 = default */
+	char *source;        /* --source ADDR */
+	char *ehlo;          /* --ehlo NAME */
+	enum mxt_starttls_mode starttls;
+	int tls_on_connect;
+	char *ca_file;
+	char *user;
+	char *auth_mech;
+	int send;
+	char *body;
+	char *body_file;
+	uint64_t size;
+	enum mxt_quit_after quit_after;
+	enum mxt_family family;
+	char *resolver; /* --resolver ADDR[:PORT] */
+	int dns_timeout_ms;
+	int dns_tries;
+	int64_t timeout_connect_ms;
+	int64_t timeout_banner_ms;
+	int64_t timeout_command_ms;
+	int64_t timeout_total_ms;
+	enum mxt_format format;
+	int transcript;
+	char *batch;
+	int concurrency;
+	int have_seed;
+	uint64_t seed;
+	int verbose;
+	int quiet;
+	int color; /* -1 auto, 0 never, 1 always */
+};
+
+void mxt_config_init(struct mxt_config *c);
+void mxt_config_free(struct mxt_config *c);
+
+#endif
