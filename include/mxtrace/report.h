@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Report stage: reads a filled record and writes only its findings and
+ * verdict, then renders it.  Never touches the network.
+ */
+#ifndef MXTRACE_REPORT_H
+#define MXTRACE_REPORT_H
+
+#include <stdio.h>
+
+#include "mxtrace/config.h"
+#include "mxtrace/record.h"
+
+/* Classify what the DNS and probe stages observed: append findings
+ * (diagnosis codes with evidence and hints) and set the verdict.
+ * Returns 0, or -1 on ENOMEM. */
+int mxt_classify(struct mxt_target *t, const struct mxt_config *cfg);
+
+/* One entry of the diagnosis catalogue (generated from diagnoses.def). */
+struct mxt_diagnosis {
+	const char *code;  /* stable dotted code, e.g. "connect.timeout" */
+	enum mxt_severity severity;
+	const char *stage; /* "dns", "client", "connect", "banner", ... */
+	const char *title; /* one line: what it means */
+	const char *hint;  /* what to do, for a helpdesk */
+};
+/* The whole catalogue; *n receives its length. */
+const struct mxt_diagnosis *mxt_diagnoses(size_t *n);
+/* Look up a code; NULL if unknown. */
+const struct mxt_diagnosis *mxt_diagnosis_find(const char *code);
+
+/* Renderers write only to out.  Return 0, or -1 on a write error. */
+int mxt_render_json(FILE *out, struct mxt_target *const *targets, size_t n,
+    const struct mxt_config *cfg);
+int mxt_render_text(FILE *out, struct mxt_target *const *targets, size_t n,
+    const struct mxt_config *cfg, int color);
+int mxt_render_nagios(FILE *out, struct mxt_target *const *targets, size_t n,
+    const struct mxt_config *cfg);
+
+/* Exit status for a run (Nagios conventions): 0 ok, 1 warning, 2 critical,
+ * 3 unknown: the worst verdict over all targets. */
+int mxt_exit_code(struct mxt_target *const *targets, size_t n);
+
+/* JSON schema version written as "schema_version". */
+#define MXT_SCHEMA_VERSION "1.0"
+
+#endif
