@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Warn when the server certificate expires within this many days. */
+#define MXT_CERT_WARN_DAYS_DEFAULT 14
+
 enum mxt_starttls_mode { MXT_STARTTLS_AUTO = 0, MXT_STARTTLS_REQUIRE, MXT_STARTTLS_NEVER };
 enum mxt_format { MXT_FORMAT_TEXT = 0, MXT_FORMAT_JSON, MXT_FORMAT_NAGIOS, MXT_FORMAT_OPENMETRICS };
 enum mxt_family { MXT_FAMILY_ANY = 0, MXT_FAMILY_V4, MXT_FAMILY_V6 };
@@ -62,6 +65,14 @@ struct mxt_config {
 	int verbose;
 	int quiet;
 	int color; /* -1 auto, 0 never, 1 always */
+	/* Added with the CLI (src/cli/options.c). */
+	char *domain;           /* TARGET's domain, A-label form, no trailing dot; NULL without TARGET */
+	char *domain_unicode;   /* the same in U-label form, for display */
+	char *egress_ip;        /* --egress-ip ADDR: the public address servers see */
+	char *password_file;    /* --password-file FILE */
+	int allow_plaintext_auth; /* --allow-plaintext-auth */
+	int submission;         /* --submission: message submission (RFC 6409) */
+	int cert_warn_days;     /* --cert-warn-days N */
 };
 
 void mxt_config_init(struct mxt_config *c);

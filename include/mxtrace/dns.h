@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DNS stage: c-ares on the shared event loop.  It fills a target's dns part
+ * (MX semantics of RFC 5321 §5.1 and RFC 7505, addresses of every exchanger)
+ * with every query of a stage in flight at once.  Outcomes (NXDOMAIN,
+ * SERVFAIL, timeouts) are stored, never returned as errors.
+ */
+#ifndef MXTRACE_DNS_H
+#define MXTRACE_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mxtrace/config.h"
+#include "mxtrace/loop.h"
+#include "mxtrace/record.h"
+
+struct mxt_resolver;
+
+/* Create a c-ares channel driven by loop, honouring --resolver, DNS timeout
+ * and tries.  NULL on failure with a reason in err. */
+struct mxt_resolver *mxt_resolver_new(struct mxt_loop *loop, const struct mxt_config *cfg,
+    char *err, size_t errlen);
+void mxt_resolver_free(struct mxt_resolver *r);
+struct mxt_loop *mxt_resolver_loop(struct mxt_resolver *r);
+/* "ADDR:PORT[,...]" of the servers in use; caller frees. */
+char *mxt_resolver_servers(struct mxt_resolver *r);
+
+typedef void mxt_query_cb(void *arg, enum mxt_dns_status status, const unsigned char *abuf,
+    int alen);
+
+/* Send one query (class IN) for name/type; cb runs once, from the loop.
+ * q (may be NULL) gets status and duration filled before cb runs. */
+void mxt_resolver_query(struct mxt_resolver *r, const char *name, int type,
+    struct mxt_dns_query *q, mxt_query_cb *cb, void *arg);
+/* Cancel every query in flight: their callbacks run with MXT_DNS_TIMEOUT. */
+void mxt_resolver_cancel(struct mxt_resolver *r);
+
+/* Seeded random source for equal-preference shuffling (RFC 5321 §5.1). */
+uint64_t mxt_rand_next(uint64_t *state);
+
+typedef void mxt_dns_done_cb(struct mxt_target *t, void *arg);
+
+/* Run the DNS stage for t (t->domain set, or cfg->server): MX, then A/AAAA
+ * of every exchanger concurrently.  done runs once, from the loop, when
+ * every query has finished or the DNS deadline passed.  rng is the shuffle
+ * state (shared across targets).  Returns 0, or -1 on ENOMEM. */
+int mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
+    uint64_t *rng, mxt_dns_done_cb *done, void *arg);
+
+#endif

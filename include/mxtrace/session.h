@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SMTP client session as a pure state machine: it consumes complete
+ * replies and decides the next command(s), recording every step into the
+ * attempt.  It never touches a socket or OpenSSL: the connection module
+ * carries its output and performs TLS when asked (RFC 3207).  That is what
+ * makes it testable with canned replies.
+ */
+#ifndef MXTRACE_SESSION_H
+#define MXTRACE_SESSION_H
+
+#include <stddef.h>
+
+#include "mxtrace/config.h"
+#include "mxtrace/record.h"
+
+struct mxt_session_params {
+	const char *ehlo;    /* name (or address literal) for EHLO/HELO; validated */
+	const char *from;    /* reverse-path without <>, "" = null sender */
+	char *const *rcpts;  /* forward-paths without <> */
+	size_t nrcpts;
+	enum mxt_starttls_mode starttls;
+	int tls_on_connect;  /* TLS runs before the banner (port 465) */
+	enum mxt_quit_after quit_after;
+	int send;            /* DATA with message, else RSET after RCPT */
+	const char *message; /* with send: the message, CRLF lines, dot-stuffed */
+	size_t message_len;
+};
+
+enum mxt_session_action {
+	MXT_SESS_WAIT = 0,  /* wait for more replies (pipelined group) */
+	MXT_SESS_SEND,      /* write the pending output, then wait for replies */
+	MXT_SESS_STARTTLS,  /* run the TLS handshake, then call mxt_session_tls_done */
+	MXT_SESS_CLOSE      /* close the connection: the session is over */
+};
+
+enum mxt_session_state {
+	MXT_SS_BANNER = 0,
+	MXT_SS_EHLO,
+	MXT_SS_HELO,
+	MXT_SS_STARTTLS,
+	MXT_SS_TLS,
+	MXT_SS_EHLO_TLS,
+	MXT_SS_ENVELOPE, /* MAIL and RCPT (a pipelined group when offered) */
+	MXT_SS_DATA,
+	MXT_SS_DATA_END,
+	MXT_SS_RSET,
+	MXT_SS_QUIT,
+	MXT_SS_DONE
+};
+
+struct mxt_session {
+	const struct mxt_session_params *p;
+	struct mxt_attempt *a;
+	enum mxt_session_state state;
+	size_t awaiting;   /* index of the oldest step still waiting for a reply */
+	int tls_active;
+	char *out;         /* bytes to send (owned) */
+	size_t outlen, outcap;
+	int64_t t0;        /* monotonic start of the attempt */
+};
+
+/* Begin a session on attempt a (a->started_ms set).  The first action is
+ * to wait for the banner.  Returns 0, or -1 on ENOMEM. */
+int mxt_session_init(struct mxt_session *s, const struct mxt_session_params *p,
+    struct mxt_attempt *a, int tls_active);
+void mxt_session_free(struct mxt_session *s);
+
+/* A complete reply arrived: the session takes ownership of *r (moved into
+ * the step it answers) and returns what to do next. */
+enum mxt_session_action mxt_session_reply(struct mxt_session *s, struct mxt_reply *r);
+/* The TLS handshake the session asked for ended (ok != 0 on success). */
+enum mxt_session_action mxt_session_tls_done(struct mxt_session *s, int ok);
+/* The step waiting for a reply ended without one (timeout, close, broken
+ * protocol).  Records it; the session is over. */
+void mxt_session_abort(struct mxt_session *s, enum mxt_step_status why, enum mxt_end end,
+    const char *detail);
+/* Take the pending output (the session keeps the buffer). */
+const char *mxt_session_output(struct mxt_session *s, size_t *len);
+void mxt_session_output_done(struct mxt_session *s);
+/* The step waiting for a reply, or NULL. */
+struct mxt_step *mxt_session_waiting(struct mxt_session *s);
+/* Stage the session is in (for deadlines). */
+enum mxt_stage mxt_session_stage(const struct mxt_session *s);
+
+#endif

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The MX half of the DNS stage: what a compliant MTA does with a domain
+ * (RFC 5321 §5.1): MX sorted by preference with equal preferences shuffled,
+ * implicit MX when NOERROR/NODATA, null MX (RFC 7505), then A and AAAA of
+ * every exchanger, all in flight at once.  Names that are not valid host
+ * names, IP literals and aliases are flagged; invalid names are never
+ * queried further.  It does not probe and does not judge: flags only.
+ */
+#include <arpa/inet.h>
+#include <ares.h>
+#include <ares_dns.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mxtrace/dns.h"
+#include "mxtrace/escape.h"
+#include "mxtrace/limits.h"
+
+struct run {
+	struct mxt_resolver *r;
+	struct mxt_target *t;
+	const struct mxt_config *cfg;
+	uint64_t *rng;
+	mxt_dns_done_cb *done;
+	void *arg;
+	int pending;
+	int64_t start;
+	struct mxt_timer deadline;
+	int finished;
+};
+
+struct addrq {
+	struct run *run;
+	size_t idx;
+	int family;
+};
+
+/* Smallest TTL of the answer RRs of type `type`; 0 if none.  A bounded walk
+ * of the message (c-ares 1.18 parsers do not report MX TTLs). */
+static uint32_t
+answer_ttl(const unsigned char *abuf, int alen, int type)
+{
+	const unsigned char *p;
+	int qd, an, i;
+	uint32_t best = 0;
+
+	if (abuf == NULL || alen < HFIXEDSZ)
+		return 0;
+	qd = DNS_HEADER_QDCOUNT(abuf);
+	an = DNS_HEADER_ANCOUNT(abuf);
+	p = abuf + HFIXEDSZ;
+	for (i = 0; i < qd; i++) {
+		char *name;
+		long len;
+
+		if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS)
+			return 0;
+		ares_free_string(name);
+		p += len + QFIXEDSZ;
+		if (p > abuf + alen)
+			return 0;
+	}
+	for (i = 0; i < an; i++) {
+		char *name;
+		long len;
+		int rtype, rdlen;
+		uint32_t ttl;
+
+		if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS)
+			return best;
+		ares_free_string(name);
+		p += len;
+		if (p + RRFIXEDSZ > abuf + alen)
+			return best;
+		rtype = DNS_RR_TYPE(p);
+		ttl = (uint32_t)DNS_RR_TTL(p);
+		rdlen = DNS_RR_LEN(p);
+		p += RRFIXEDSZ + rdlen;
+		if (p > abuf + alen)
+			return best;
+		if (rtype == type && (best == 0 || ttl < best))
+			best = ttl;
+	}
+	return best;
+}
+
+static void
+finish(struct run *run)
+{
+	struct mxt_target *t = run->t;
+	size_t i;
+
+	if (run->finished || run->pending > 0)
+		return;
+	run->finished = 1;
+	mxt_timer_cancel(mxt_resolver_loop(run->r), &run->deadline);
+	for (i = 0; i < t->dns.nmx; i++) {
+		struct mxt_exchanger *x = &t->dns.mx[i];
+
+		if (x->flags & (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_IP_LITERAL |
+				   MXT_XF_OVER_LIMIT))
+			continue;
+		if (x->q_a.status == MXT_DNS_NXDOMAIN || x->q_aaaa.status == MXT_DNS_NXDOMAIN)
+			x->flags |= MXT_XF_NXDOMAIN;
+		else if (x->naddrs == 0 && (x->q_a.status == MXT_DNS_NODATA ||
+						   x->q_a.status == MXT_DNS_NOT_RUN) &&
+		    (x->q_aaaa.status == MXT_DNS_NODATA || x->q_aaaa.status == MXT_DNS_NOT_RUN))
+			x->flags |= MXT_XF_NO_ADDRESS;
+	}
+	t->dns.duration_ms = mxt_now_ms() - run->start;
+	run->done(t, run->arg);
+	free(run);
+}
+
+static void
+add_address(struct mxt_exchanger *x, int family, const void *addr, uint32_t ttl, int port)
+{
+	struct mxt_address *a, *n;
+
+	if (x->naddrs >= MXT_ADDRS_PER_MX_MAX)
+		return;
+	n = realloc(x->addrs, (x->naddrs + 1) * sizeof(*n));
+	if (n == NULL)
+		return;
+	x->addrs = n;
+	a = &x->addrs[x->naddrs++];
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	a->ttl = ttl;
+	inet_ntop(family, addr, a->text, sizeof(a->text));
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&a->sa;
+
+		s->sin_family = AF_INET;
+		memcpy(&s->sin_addr, addr, 4);
+		s->sin_port = htons((uint16_t)port);
+		a->salen = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->sa;
+
+		s->sin6_family = AF_INET6;
+		memcpy(&s->sin6_addr, addr, 16);
+		s->sin6_port = htons((uint16_t)port);
+		a->salen = sizeof(*s);
+	}
+}
+
+static void
+on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
+{
+	struct addrq *aq = arg;
+	struct run *run = aq->run;
+	struct mxt_exchanger *x = &run->t->dns.mx[aq->idx];
+	struct hostent *he = NULL;
+	int i, n = MXT_ADDRS_PER_MX_MAX;
+
+	if (st == MXT_DNS_OK) {
+		int rc;
+
+		if (aq->family == AF_INET) {
+			struct ares_addrttl at[MXT_ADDRS_PER_MX_MAX];
+
+			rc = ares_parse_a_reply(abuf, alen, &he, at, &n);
+			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
+				add_address(x, AF_INET, &at[i].ipaddr, (uint32_t)at[i].ttl, 25);
+			if (rc == ARES_SUCCESS && n > 0)
+				x->q_a.ttl = (uint32_t)at[0].ttl;
+			else if (rc != ARES_SUCCESS)
+				x->q_a.status = rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
+		} else {
+			struct ares_addr6ttl at[MXT_ADDRS_PER_MX_MAX];
+
+			rc = ares_parse_aaaa_reply(abuf, alen, &he, at, &n);
+			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
+				add_address(x, AF_INET6, &at[i].ip6addr, (uint32_t)at[i].ttl, 25);
+			if (rc == ARES_SUCCESS && n > 0)
+				x->q_aaaa.ttl = (uint32_t)at[0].ttl;
+			else if (rc != ARES_SUCCESS)
+				x->q_aaaa.status =
+				    rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
+		}
+		/* RFC 5321 §5.1: an MX target must not be an alias. */
+		if (he != NULL && he->h_name != NULL && strcasecmp(he->h_name, x->name) != 0 &&
+		    x->cname == NULL) {
+			x->flags |= MXT_XF_CNAME;
+			x->cname = strdup(he->h_name);
+		}
+		if (he != NULL)
+			ares_free_hostent(he);
+	}
+	free(aq);
+	run->pending--;
+	finish(run);
+}
+
+static void
+query_addresses(struct run *run)
+{
+	const struct mxt_config *cfg = run->cfg;
+	size_t i;
+
+	for (i = 0; i < run->t->dns.nmx; i++) {
+		struct mxt_exchanger *x = &run->t->dns.mx[i];
+		int fam;
+
+		if (x->flags & (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_IP_LITERAL |
+				   MXT_XF_OVER_LIMIT))
+			continue;
+		for (fam = 0; fam < 2; fam++) {
+			struct addrq *aq;
+			int af = fam == 0 ? AF_INET : AF_INET6;
+
+			if ((af == AF_INET && cfg->family == MXT_FAMILY_V6) ||
+			    (af == AF_INET6 && cfg->family == MXT_FAMILY_V4))
+				continue;
+			aq = calloc(1, sizeof(*aq));
+			if (aq == NULL)
+				continue;
+			aq->run = run;
+			aq->idx = i;
+			aq->family = af;
+			run->pending++;
+			mxt_resolver_query(run->r, x->name, af == AF_INET ? T_A : T_AAAA,
+			    af == AF_INET ? &x->q_a : &x->q_aaaa, on_addr, aq);
+		}
+	}
+}
+
+/* Is s an IPv4 or IPv6 address written as a name? */
+static int
+is_ip_literal(const char *s)
+{
+	unsigned char b[16];
+	char tmp[64];
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, s, n + 1);
+	if (tmp[n - 1] == '.')
+		tmp[n - 1] = '\0';
+	return inet_pton(AF_INET, tmp, b) == 1 || inet_pton(AF_INET6, tmp, b) == 1;
+}
+
+struct mxsort {
+	int pref;
+	uint64_t key;
+	char *host;
+};
+
+static int
+mxsort_cmp(const void *a, const void *b)
+{
+	const struct mxsort *x = a, *y = b;
+
+	if (x->pref != y->pref)
+		return x->pref < y->pref ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static struct mxt_exchanger *
+add_exchanger(struct mxt_target *t, const char *name, int pref)
+{
+	struct mxt_exchanger *x = mxt_dns_add_exchanger(&t->dns);
+	size_t n;
+
+	if (x == NULL)
+		return NULL;
+	x->name = strdup(name);
+	if (x->name == NULL)
+		return x;
+	n = strlen(x->name);
+	if (n > 1 && x->name[n - 1] == '.')
+		x->name[n - 1] = '\0';
+	x->preference = pref;
+	return x;
+}
+
+static void
+on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
+{
+	struct run *run = arg;
+	struct mxt_target *t = run->t;
+	struct ares_mx_reply *mx = NULL, *m;
+	struct mxsort *v = NULL;
+	size_t n = 0, i, nnull = 0;
+
+	run->pending--;
+	if (st == MXT_DNS_OK) {
+		int rc = ares_parse_mx_reply(abuf, alen, &mx);
+
+		if (rc == ARES_ENODATA) {
+			st = MXT_DNS_NODATA;
+			t->dns.q_mx.status = st;
+		} else if (rc != ARES_SUCCESS) {
+			t->dns.q_mx.status = MXT_DNS_BADRESP;
+			st = MXT_DNS_BADRESP;
+		}
+		t->dns.q_mx.ttl = answer_ttl(abuf, alen, T_MX);
+	}
+	if (st == MXT_DNS_OK) {
+		for (m = mx; m != NULL; m = m->next)
+			n++;
+		v = calloc(n ? n : 1, sizeof(*v));
+		for (i = 0, m = mx; v != NULL && m != NULL; m = m->next, i++) {
+			v[i].pref = m->priority;
+			v[i].key = mxt_rand_next(run->rng);
+			v[i].host = m->host;
+		}
+		if (v != NULL)
+			qsort(v, n, sizeof(*v), mxsort_cmp);
+		for (i = 0; v != NULL && i < n; i++) {
+			struct mxt_exchanger *x;
+			int null = v[i].host == NULL || v[i].host[0] == '\0' ||
+			    strcmp(v[i].host, ".") == 0;
+
+			x = add_exchanger(t, null ? "." : v[i].host, v[i].pref);
+			if (x == NULL || x->name == NULL)
+				continue;
+			if (null) {
+				x->flags |= MXT_XF_NULL;
+				nnull++;
+			} else if (is_ip_literal(x->name)) {
+				x->flags |= MXT_XF_IP_LITERAL;
+			} else if (!mxt_valid_hostname(x->name)) {
+				x->flags |= MXT_XF_INVALID_NAME;
+			}
+			if (i >= MXT_MX_MAX)
+				x->flags |= MXT_XF_OVER_LIMIT;
+		}
+		free(v);
+		ares_free_data(mx);
+		if (nnull > 0) {
+			/* RFC 7505 §3: a null MX means no mail, whatever else is
+			 * there (Postfix treats a mixed set as null MX too). */
+			t->dns.source = MXT_MX_SOURCE_NULL;
+			t->dns.null_mx_mixed = nnull < n;
+		} else {
+			t->dns.source = MXT_MX_SOURCE_MX;
+			query_addresses(run);
+		}
+	} else if (st == MXT_DNS_NODATA) {
+		/* RFC 5321 §5.1: no MX, the domain itself is the implicit MX. */
+		t->dns.source = MXT_MX_SOURCE_IMPLICIT;
+		if (add_exchanger(t, t->domain, 0) != NULL)
+			query_addresses(run);
+	} else {
+		t->dns.source = MXT_MX_SOURCE_NONE;
+	}
+	finish(run);
+}
+
+static void
+on_deadline(struct mxt_loop *loop, void *arg)
+{
+	struct run *run = arg;
+
+	/* Every callback runs now with MXT_DNS_TIMEOUT; finish() follows. */
+	mxt_resolver_cancel(run->r);
+}
+
+static void
+on_immediate(struct mxt_loop *loop, void *arg)
+{
+	finish(arg);
+}
+
+int
+mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
+    uint64_t *rng, mxt_dns_done_cb *done, void *arg)
+{
+	struct run *run = calloc(1, sizeof(*run));
+
+	if (run == NULL)
+		return -1;
+	run->r = r;
+	run->t = t;
+	run->cfg = cfg;
+	run->rng = rng;
+	run->done = done;
+	run->arg = arg;
+	run->start = mxt_now_ms();
+	free(t->dns.resolver);
+	t->dns.resolver = mxt_resolver_servers(r);
+	mxt_timer_arm(mxt_resolver_loop(r), &run->deadline, run->start + MXT_DNS_DEADLINE_MS,
+	    on_deadline, run);
+	if (cfg->server != NULL) {
+		struct mxt_exchanger *x;
+		unsigned char b[16];
+
+		t->dns.source = MXT_MX_SOURCE_SERVER;
+		x = add_exchanger(t, cfg->server, 0);
+		if (x == NULL || x->name == NULL) {
+			free(run);
+			return -1;
+		}
+		if (inet_pton(AF_INET, x->name, b) == 1)
+			add_address(x, AF_INET, b, 0, 25);
+		else if (inet_pton(AF_INET6, x->name, b) == 1)
+			add_address(x, AF_INET6, b, 0, 25);
+		else
+			query_addresses(run);
+		if (run->pending == 0) /* an address: nothing to ask, finish from the loop */
+			mxt_timer_arm(mxt_resolver_loop(r), &run->deadline, run->start, on_immediate,
+			    run);
+		return 0;
+	}
+	run->pending++;
+	mxt_resolver_query(r, t->domain, T_MX, &t->dns.q_mx, on_mx, run);
+	return 0;
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The c-ares channel on the event loop: sockets are registered through the
+ * socket-state callback (no fd_set, so fds above FD_SETSIZE work, hardening
+ * A28), c-ares' own timeouts run on one loop timer.  It maps c-ares status
+ * codes onto the record's DNS outcomes and times every query.  It does not
+ * interpret answers.
+ */
+#include <arpa/inet.h>
+#include <ares.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mxtrace/dns.h"
+
+struct mxt_resolver {
+	struct mxt_loop *loop;
+	ares_channel ch;
+	struct mxt_timer timer;
+	int inited;
+};
+
+struct qctx {
+	struct mxt_resolver *r;
+	struct mxt_dns_query *q;
+	int64_t start;
+	mxt_query_cb *cb;
+	void *arg;
+};
+
+static void arm_timer(struct mxt_resolver *r);
+
+static void
+on_io(struct mxt_loop *loop, int fd, unsigned ev, void *arg)
+{
+	struct mxt_resolver *r = arg;
+
+	ares_process_fd(r->ch, (ev & (MXT_EV_READ | MXT_EV_ERROR)) ? fd : ARES_SOCKET_BAD,
+	    (ev & MXT_EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	arm_timer(r);
+}
+
+static void
+on_timer(struct mxt_loop *loop, void *arg)
+{
+	struct mxt_resolver *r = arg;
+
+	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	arm_timer(r);
+}
+
+/* Keep one loop timer at c-ares' next timeout, or none when idle. */
+static void
+arm_timer(struct mxt_resolver *r)
+{
+	struct timeval tv, *tp;
+
+	tp = ares_timeout(r->ch, NULL, &tv);
+	if (tp == NULL) {
+		mxt_timer_cancel(r->loop, &r->timer);
+		return;
+	}
+	mxt_timer_arm(r->loop, &r->timer,
+	    mxt_now_ms() + (int64_t)tp->tv_sec * 1000 + tp->tv_usec / 1000 + 1, on_timer, r);
+}
+
+static void
+sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct mxt_resolver *r = data;
+	unsigned ev = (readable ? MXT_EV_READ : 0) | (writable ? MXT_EV_WRITE : 0);
+
+	if (ev == 0)
+		mxt_loop_unwatch(r->loop, fd);
+	else
+		mxt_loop_watch(r->loop, fd, ev, on_io, r);
+}
+
+struct mxt_resolver *
+mxt_resolver_new(struct mxt_loop *loop, const struct mxt_config *cfg, char *err, size_t errlen)
+{
+	struct mxt_resolver *r;
+	struct ares_options o;
+	int st, mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+		snprintf(err, errlen, "c-ares initialisation failed");
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->loop = loop;
+	memset(&o, 0, sizeof(o));
+	o.sock_state_cb = sock_state;
+	o.sock_state_cb_data = r;
+	o.timeout = cfg->dns_timeout_ms > 0 ? cfg->dns_timeout_ms : 2000;
+	o.tries = cfg->dns_tries > 0 ? cfg->dns_tries : 2;
+	st = ares_init_options(&r->ch, &o, mask);
+	if (st != ARES_SUCCESS) {
+		snprintf(err, errlen, "cannot set up the resolver: %s", ares_strerror(st));
+		free(r);
+		return NULL;
+	}
+	r->inited = 1;
+	if (cfg->resolver != NULL) {
+		st = ares_set_servers_ports_csv(r->ch, cfg->resolver);
+		if (st != ARES_SUCCESS) {
+			snprintf(err, errlen, "bad --resolver '%s': %s", cfg->resolver,
+			    ares_strerror(st));
+			mxt_resolver_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void
+mxt_resolver_free(struct mxt_resolver *r)
+{
+	if (r == NULL)
+		return;
+	if (r->inited) {
+		ares_destroy(r->ch);
+		ares_library_cleanup();
+	}
+	mxt_timer_cancel(r->loop, &r->timer);
+	free(r);
+}
+
+struct mxt_loop *
+mxt_resolver_loop(struct mxt_resolver *r)
+{
+	return r->loop;
+}
+
+char *
+mxt_resolver_servers(struct mxt_resolver *r)
+{
+	struct ares_addr_port_node *servers = NULL, *s;
+	char buf[512];
+	size_t off = 0;
+
+	if (ares_get_servers_ports(r->ch, &servers) != ARES_SUCCESS)
+		return strdup("");
+	buf[0] = '\0';
+	for (s = servers; s != NULL && off < sizeof(buf) - 64; s = s->next) {
+		char a[INET6_ADDRSTRLEN];
+		int port = s->udp_port ? s->udp_port : 53;
+
+		inet_ntop(s->family, &s->addr, a, sizeof(a));
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		    s->family == AF_INET6 ? "%s[%s]:%d" : "%s%s:%d", off ? "," : "", a, port);
+	}
+	ares_free_data(servers);
+	return strdup(buf);
+}
+
+/* Map a c-ares status onto the record's outcomes. */
+static enum mxt_dns_status
+map_status(int st)
+{
+	switch (st) {
+	case ARES_SUCCESS:
+		return MXT_DNS_OK;
+	case ARES_ENODATA:
+		return MXT_DNS_NODATA;
+	case ARES_ENOTFOUND:
+		return MXT_DNS_NXDOMAIN;
+	case ARES_ESERVFAIL:
+		return MXT_DNS_SERVFAIL;
+	case ARES_EREFUSED:
+		return MXT_DNS_REFUSED;
+	case ARES_ETIMEOUT:
+	case ARES_ECANCELLED:
+	case ARES_EDESTRUCTION:
+		return MXT_DNS_TIMEOUT;
+	case ARES_ECONNREFUSED:
+		return MXT_DNS_UNREACHABLE;
+	case ARES_EBADRESP:
+	case ARES_EFORMERR:
+	case ARES_EBADNAME:
+		return MXT_DNS_BADRESP;
+	default:
+		return MXT_DNS_ERROR;
+	}
+}
+
+static void
+on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
+{
+	struct qctx *c = arg;
+	enum mxt_dns_status s = map_status(st);
+
+	if (c->q != NULL) {
+		c->q->status = s;
+		c->q->duration_ms = mxt_now_ms() - c->start;
+		if (s == MXT_DNS_ERROR && c->q->error == NULL)
+			c->q->error = strdup(ares_strerror(st));
+	}
+	c->cb(c->arg, s, s == MXT_DNS_OK ? abuf : NULL, s == MXT_DNS_OK ? alen : 0);
+	free(c);
+}
+
+void
+mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mxt_dns_query *q,
+    mxt_query_cb *cb, void *arg)
+{
+	struct qctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		if (q != NULL)
+			q->status = MXT_DNS_ERROR;
+		cb(arg, MXT_DNS_ERROR, NULL, 0);
+		return;
+	}
+	c->r = r;
+	c->q = q;
+	c->start = mxt_now_ms();
+	c->cb = cb;
+	c->arg = arg;
+	ares_query(r->ch, name, 1 /* C_IN */, type, on_answer, c);
+	arm_timer(r);
+}
+
+void
+mxt_resolver_cancel(struct mxt_resolver *r)
+{
+	ares_cancel(r->ch);
+	arm_timer(r);
+}
+
+/* splitmix64: small, seedable, good enough for shuffling. */
+uint64_t
+mxt_rand_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}

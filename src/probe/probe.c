@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Probe scheduling: one attempt per address of every usable exchanger,
+ * all started at once up to the concurrency cap, each an independent
+ * connection on the shared loop.  A run-wide deadline aborts what is left.
+ * Canary attempts (587, 465; connect only) follow when every port-25
+ * attempt timed out.  What an attempt means is the report stage's job.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mxtrace/conn.h"
+#include "mxtrace/escape.h"
+#include "mxtrace/limits.h"
+#include "mxtrace/probe.h"
+
+struct probe {
+	struct mxt_loop *loop;
+	SSL_CTX *ctx;
+	struct mxt_target *t;
+	const struct mxt_config *cfg;
+	int64_t hard;
+	mxt_probe_done_cb *done;
+	void *arg;
+	struct mxt_session_params sp, canary_sp;
+	struct mxt_conn **conns; /* parallel to t->attempts */
+	size_t first, next, running;
+	int canary_phase;
+	struct mxt_timer deadline;
+	int finished;
+	int aborting; /* inside on_deadline: connections finish one by one */
+};
+
+static void start_some(struct probe *pr);
+
+static int
+default_port(const struct mxt_config *cfg)
+{
+	if (cfg->port > 0)
+		return cfg->port;
+	return cfg->tls_on_connect ? 465 : 25;
+}
+
+static enum mxt_mode
+mode_of(int port, int tls_on_connect)
+{
+	if (port == 465 || tls_on_connect)
+		return MXT_MODE_SMTPS;
+	return port == 587 ? MXT_MODE_SUBMISSION : MXT_MODE_SMTP;
+}
+
+/* Plan one attempt per address of every usable exchanger. */
+static int
+plan(struct probe *pr, int port, int canary)
+{
+	struct mxt_target *t = pr->t;
+	size_t i, j;
+
+	for (i = 0; i < t->dns.nmx; i++) {
+		const struct mxt_exchanger *x = &t->dns.mx[i];
+
+		if (x->flags & (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_OVER_LIMIT))
+			continue;
+		if (t->dns.source == MXT_MX_SOURCE_NULL)
+			continue;
+		for (j = 0; j < x->naddrs; j++) {
+			struct mxt_attempt *a = mxt_target_add_attempt(t);
+
+			if (a == NULL)
+				return -1;
+			a->mx_index = i;
+			a->addr = x->addrs[j];
+			a->port = port;
+			a->mode = mode_of(port, canary ? port == 465 : pr->cfg->tls_on_connect);
+			a->canary = canary;
+		}
+	}
+	return 0;
+}
+
+static void
+all_done(struct probe *pr)
+{
+	size_t i;
+
+	if (pr->finished)
+		return;
+	pr->finished = 1;
+	mxt_timer_cancel(pr->loop, &pr->deadline);
+	for (i = 0; i < pr->t->nattempts; i++)
+		mxt_conn_free(pr->conns[i]);
+	free(pr->conns);
+	pr->done(pr->t, pr->arg);
+	free(pr);
+}
+
+/* Every port-25 attempt timed out at connect: try 587 and 465 (connect
+ * only) on the same addresses, to tell egress blocking apart. */
+static int
+need_canary(const struct probe *pr)
+{
+	size_t i, n = 0;
+
+	if (pr->cfg->port > 0 || pr->cfg->tls_on_connect || pr->canary_phase)
+		return 0;
+	for (i = 0; i < pr->t->nattempts; i++) {
+		if (pr->t->attempts[i].connect != MXT_CONN_TIMEOUT)
+			return 0;
+		n++;
+	}
+	return n > 0 && mxt_now_ms() < pr->hard;
+}
+
+static void
+on_conn_done(void *arg, struct mxt_conn *c)
+{
+	struct probe *pr = arg;
+
+	pr->running--;
+	if (!pr->aborting)
+		start_some(pr);
+}
+
+static void
+start_canary(struct probe *pr)
+{
+	size_t i, before = pr->t->nattempts;
+	struct mxt_conn **n;
+
+	for (i = 0; i < before; i++) {
+		mxt_conn_free(pr->conns[i]);
+		pr->conns[i] = NULL;
+	}
+	pr->canary_phase = 1;
+	if (plan(pr, 587, 1) < 0 || plan(pr, 465, 1) < 0) {
+		all_done(pr);
+		return;
+	}
+	n = realloc(pr->conns, pr->t->nattempts * sizeof(*n));
+	if (n == NULL) {
+		pr->t->nattempts = before;
+		all_done(pr);
+		return;
+	}
+	pr->conns = n;
+	memset(pr->conns + before, 0, (pr->t->nattempts - before) * sizeof(*n));
+	pr->next = before;
+	start_some(pr);
+}
+
+static void
+start_some(struct probe *pr)
+{
+	size_t cap = pr->cfg->concurrency > 0 ? (size_t)pr->cfg->concurrency
+					      : MXT_CONCURRENCY_DEFAULT;
+
+	while (pr->running < cap && pr->next < pr->t->nattempts) {
+		struct mxt_attempt *a = &pr->t->attempts[pr->next];
+		const struct mxt_exchanger *x = &pr->t->dns.mx[a->mx_index];
+		struct mxt_conn_params cp;
+		const char *name = x->name;
+		unsigned char b[16];
+
+		memset(&cp, 0, sizeof(cp));
+		cp.loop = pr->loop;
+		cp.ssl_ctx = pr->ctx;
+		cp.sp = a->canary ? &pr->canary_sp : &pr->sp;
+		cp.source = pr->cfg->source;
+		cp.t_connect = pr->cfg->timeout_connect_ms;
+		cp.t_banner = pr->cfg->timeout_banner_ms;
+		cp.t_command = pr->cfg->timeout_command_ms;
+		cp.t_tls = MXT_DEADLINE_TLS_MS < pr->cfg->timeout_command_ms
+		    ? MXT_DEADLINE_TLS_MS
+		    : pr->cfg->timeout_command_ms;
+		cp.t_quit = MXT_DEADLINE_QUIT_MS;
+		cp.t_data_end = MXT_DEADLINE_DATA_END_MS;
+		cp.hard_deadline = pr->hard;
+		/* RFC 6066 §3: no SNI and no name check for an address. */
+		if (inet_pton(AF_INET, name, b) == 1 || inet_pton(AF_INET6, name, b) == 1)
+			name = NULL;
+		pr->conns[pr->next] = mxt_conn_start(&cp, a, name, on_conn_done, pr);
+		pr->next++;
+		if (pr->conns[pr->next - 1] != NULL)
+			pr->running++;
+	}
+	if (pr->running == 0 && pr->next >= pr->t->nattempts) {
+		if (need_canary(pr))
+			start_canary(pr);
+		else
+			all_done(pr);
+	}
+}
+
+static void
+on_deadline(struct mxt_loop *loop, void *arg)
+{
+	struct probe *pr = arg;
+	size_t i, n = pr->t->nattempts;
+
+	pr->canary_phase = 1; /* no canary after the deadline */
+	pr->aborting = 1;
+	for (i = 0; i < pr->next; i++)
+		if (pr->conns[i] != NULL)
+			mxt_conn_abort(pr->conns[i]);
+	pr->aborting = 0;
+	for (i = pr->next; i < n; i++) {
+		pr->t->attempts[i].end = MXT_END_DEADLINE;
+		pr->t->attempts[i].end_stage = MXT_STAGE_CONNECT;
+	}
+	pr->next = n;
+	start_some(pr);
+}
+
+int
+mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
+    const struct mxt_config *cfg, int64_t hard_deadline, mxt_probe_done_cb *done, void *arg)
+{
+	struct probe *pr = calloc(1, sizeof(*pr));
+
+	if (pr == NULL)
+		return -1;
+	pr->loop = loop;
+	pr->ctx = ctx;
+	pr->t = t;
+	pr->cfg = cfg;
+	pr->hard = hard_deadline;
+	pr->done = done;
+	pr->arg = arg;
+	pr->sp.ehlo = t->client.ehlo_name;
+	pr->sp.from = t->sender != NULL ? t->sender : "";
+	pr->sp.rcpts = t->rcpts;
+	pr->sp.nrcpts = t->nrcpts;
+	pr->sp.starttls = cfg->starttls;
+	pr->sp.tls_on_connect = cfg->tls_on_connect || default_port(cfg) == 465;
+	pr->sp.quit_after = cfg->quit_after;
+	pr->sp.send = cfg->send;
+	pr->canary_sp = pr->sp;
+	pr->canary_sp.tls_on_connect = 0;
+	pr->canary_sp.quit_after = MXT_QUIT_AFTER_CONNECT;
+	if (plan(pr, default_port(cfg), 0) < 0) {
+		free(pr);
+		return -1;
+	}
+	pr->conns = calloc(t->nattempts ? t->nattempts : 1, sizeof(*pr->conns));
+	if (pr->conns == NULL) {
+		free(pr);
+		return -1;
+	}
+	mxt_timer_arm(loop, &pr->deadline, hard_deadline, on_deadline, pr);
+	start_some(pr);
+	return 0;
+}
+
+/* Local address the kernel would use towards sa (a UDP connect sends no
+ * packet). */
+static char *
+local_towards(const struct mxt_address *to)
+{
+	struct sockaddr_storage ss = to->sa, me;
+	socklen_t sl = sizeof(me);
+	char host[INET6_ADDRSTRLEN];
+	int fd;
+
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(25);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(25);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (struct sockaddr *)&ss, to->salen) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &sl) < 0) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	if (me.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&me)->sin_addr, host, sizeof(host));
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&me)->sin6_addr, host, sizeof(host));
+	return strdup(host);
+}
+
+int
+mxt_probe_identity(struct mxt_target *t, const struct mxt_config *cfg)
+{
+	struct mxt_client *c = &t->client;
+	char host[256], lit[80];
+	size_t i, j;
+
+	for (i = 0; i < t->dns.nmx; i++)
+		for (j = 0; j < t->dns.mx[i].naddrs; j++) {
+			const struct mxt_address *a = &t->dns.mx[i].addrs[j];
+
+			if (a->family == AF_INET && c->local_v4 == NULL)
+				c->local_v4 = cfg->source != NULL && strchr(cfg->source, ':') == NULL
+				    ? strdup(cfg->source)
+				    : local_towards(a);
+			if (a->family == AF_INET6 && c->local_v6 == NULL)
+				c->local_v6 = cfg->source != NULL && strchr(cfg->source, ':') != NULL
+				    ? strdup(cfg->source)
+				    : local_towards(a);
+		}
+	if (cfg->ehlo != NULL) {
+		c->ehlo_name = strdup(cfg->ehlo);
+		c->ehlo_from = strdup("option");
+		return 0;
+	}
+	/* RFC 5321 §4.1.4: the primary host name, else an address literal. */
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		if (strchr(host, '.') != NULL && mxt_valid_hostname(host)) {
+			c->ehlo_name = strdup(host);
+			c->ehlo_from = strdup("hostname");
+			return 0;
+		}
+	}
+	if (c->local_v4 != NULL)
+		snprintf(lit, sizeof(lit), "[%s]", c->local_v4);
+	else if (c->local_v6 != NULL)
+		snprintf(lit, sizeof(lit), "[IPv6:%s]", c->local_v6);
+	else
+		snprintf(lit, sizeof(lit), "[127.0.0.1]");
+	c->ehlo_name = strdup(lit);
+	c->ehlo_from = strdup("literal");
+	return 0;
+}

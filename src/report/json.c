@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JSON renderer (schema in docs/mxtrace.schema.json, version
+ * MXT_SCHEMA_VERSION).  Field names are stable: later versions add fields,
+ * never rename them.  Every string that came from a server or a DNS answer
+ * goes through mxt_escape(), so the output is valid UTF-8 with no control
+ * characters, whatever the peer sent.  Writes only to its FILE.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "mxt_config.h"
+#include "mxtrace/escape.h"
+#include "mxtrace/limits.h"
+#include "mxtrace/report.h"
+
+/* An escaped string, or JSON null for NULL. */
+static cJSON *
+jstr_n(const char *p, size_t len)
+{
+	char *e;
+	cJSON *j;
+
+	if (p == NULL)
+		return cJSON_CreateNull();
+	e = mxt_escape(p, len, MXT_FIELD_TEXT_MAX);
+	if (e == NULL)
+		return cJSON_CreateNull();
+	j = cJSON_CreateString(e);
+	free(e);
+	return j;
+}
+
+static cJSON *
+jstr(const char *s)
+{
+	return jstr_n(s, s != NULL ? strlen(s) : 0);
+}
+
+static void
+add_str(cJSON *o, const char *k, const char *v)
+{
+	cJSON_AddItemToObject(o, k, jstr(v));
+}
+
+static cJSON *
+query_json(const struct mxt_dns_query *q)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "status", mxt_dns_status_name(q->status));
+	if (q->status == MXT_DNS_OK)
+		cJSON_AddNumberToObject(o, "ttl", q->ttl);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)q->duration_ms);
+	if (q->error != NULL)
+		add_str(o, "error", q->error);
+	return o;
+}
+
+static cJSON *
+reply_json(const struct mxt_reply *r)
+{
+	cJSON *o = cJSON_CreateObject(), *lines = cJSON_CreateArray(), *flags = cJSON_CreateArray();
+	size_t i;
+	unsigned bit;
+
+	cJSON_AddNumberToObject(o, "code", r->code);
+	if (r->enh[0] != '\0')
+		add_str(o, "enhanced", r->enh);
+	else
+		cJSON_AddNullToObject(o, "enhanced");
+	for (i = 0; i < r->nlines; i++)
+		cJSON_AddItemToArray(lines, jstr_n(r->lines[i].p, r->lines[i].len));
+	cJSON_AddItemToObject(o, "lines", lines);
+	for (bit = 0; bit < 32; bit++) {
+		const char *n;
+
+		if (!(r->flags & (1u << bit)))
+			continue;
+		n = mxt_reply_flag_name(1u << bit);
+		if (n != NULL)
+			cJSON_AddItemToArray(flags, cJSON_CreateString(n));
+	}
+	cJSON_AddItemToObject(o, "flags", flags);
+	return o;
+}
+
+static cJSON *
+caps_json(const struct mxt_caps *c)
+{
+	cJSON *o = cJSON_CreateObject(), *ext = cJSON_CreateArray(), *auth = cJSON_CreateArray();
+	cJSON *kw = cJSON_CreateArray();
+	unsigned bit;
+	size_t i;
+
+	cJSON_AddItemToObject(o, "greeting", jstr_n(c->greeting.p, c->greeting.len));
+	for (bit = 0; bit < 32; bit++) {
+		const char *n;
+
+		if (!(c->flags & (1u << bit)))
+			continue;
+		n = mxt_cap_name(1u << bit);
+		if (n != NULL)
+			cJSON_AddItemToArray(ext, cJSON_CreateString(n));
+	}
+	cJSON_AddItemToObject(o, "extensions", ext);
+	if (c->flags & MXT_CAP_SIZE)
+		cJSON_AddNumberToObject(o, "size", (double)c->size);
+	else
+		cJSON_AddNullToObject(o, "size");
+	for (i = 0; i < c->nauth; i++)
+		cJSON_AddItemToArray(auth, jstr(c->auth[i]));
+	cJSON_AddItemToObject(o, "auth", auth);
+	for (i = 0; i < c->nkeywords; i++)
+		cJSON_AddItemToArray(kw, jstr_n(c->keywords[i].p, c->keywords[i].len));
+	cJSON_AddItemToObject(o, "keywords", kw);
+	cJSON_AddBoolToObject(o, "size_malformed", c->size_malformed);
+	cJSON_AddBoolToObject(o, "malformed", c->malformed);
+	cJSON_AddBoolToObject(o, "truncated", c->truncated);
+	return o;
+}
+
+static cJSON *
+tls_json(const struct mxt_tls *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(o, "attempted", t->attempted);
+	cJSON_AddBoolToObject(o, "ok", t->ok);
+	add_str(o, "error", t->error);
+	cJSON_AddBoolToObject(o, "injection", t->injection);
+	add_str(o, "version", t->version);
+	add_str(o, "cipher", t->cipher);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)t->duration_ms);
+	if (t->have_cert) {
+		cJSON *c = cJSON_CreateObject(), *san = cJSON_CreateArray();
+		size_t i;
+
+		add_str(c, "subject", t->subject);
+		add_str(c, "issuer", t->issuer);
+		for (i = 0; i < t->nsan; i++)
+			cJSON_AddItemToArray(san, jstr(t->san[i]));
+		cJSON_AddItemToObject(c, "san", san);
+		add_str(c, "not_before", t->not_before);
+		add_str(c, "not_after", t->not_after);
+		cJSON_AddNumberToObject(c, "days_left", t->days_left);
+		cJSON_AddBoolToObject(c, "chain_ok", t->chain_ok);
+		cJSON_AddNumberToObject(c, "verify_code", (double)t->verify_code);
+		add_str(c, "verify_error", t->verify_error);
+		add_str(c, "name_checked", t->peer_name);
+		cJSON_AddBoolToObject(c, "name_ok", t->name_ok);
+		cJSON_AddItemToObject(o, "certificate", c);
+	} else {
+		cJSON_AddNullToObject(o, "certificate");
+	}
+	return o;
+}
+
+static const char *
+dir_name(enum mxt_dir d)
+{
+	return d == MXT_DIR_CLIENT ? "C" : d == MXT_DIR_SERVER ? "S" : "I";
+}
+
+static cJSON *
+attempt_json(const struct mxt_target *t, const struct mxt_attempt *a)
+{
+	cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject(), *steps = cJSON_CreateArray();
+	cJSON *res = cJSON_CreateObject(), *tr = cJSON_CreateArray();
+	const struct mxt_exchanger *x = &t->dns.mx[a->mx_index];
+	size_t i;
+
+	add_str(o, "exchanger", x->name);
+	cJSON_AddNumberToObject(o, "preference", x->preference);
+	add_str(o, "address", a->addr.text);
+	cJSON_AddStringToObject(o, "family", a->addr.family == AF_INET6 ? "ipv6" : "ipv4");
+	cJSON_AddNumberToObject(o, "port", a->port);
+	cJSON_AddStringToObject(o, "mode", mxt_mode_name(a->mode));
+	cJSON_AddBoolToObject(o, "canary", a->canary);
+	if (a->local[0] != '\0')
+		add_str(o, "local", a->local);
+	else
+		cJSON_AddNullToObject(o, "local");
+	cJSON_AddStringToObject(c, "status", mxt_conn_status_name(a->connect));
+	cJSON_AddNumberToObject(c, "duration_ms", (double)a->connect_ms);
+	if (a->connect != MXT_CONN_OK && a->connect != MXT_CONN_NOT_TRIED && a->connect_errno)
+		add_str(c, "error", strerror(a->connect_errno));
+	else
+		cJSON_AddNullToObject(c, "error");
+	cJSON_AddItemToObject(o, "connect", c);
+	for (i = 0; i < a->nsteps; i++) {
+		const struct mxt_step *s = &a->steps[i];
+		cJSON *so = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(so, "stage", mxt_stage_name(s->stage));
+		add_str(so, "command", s->command);
+		cJSON_AddStringToObject(so, "status", mxt_step_status_name(s->status));
+		cJSON_AddNumberToObject(so, "started_ms", (double)s->started_ms);
+		cJSON_AddNumberToObject(so, "duration_ms", (double)s->duration_ms);
+		if (s->reply.nlines > 0 || s->reply.code != 0)
+			cJSON_AddItemToObject(so, "reply", reply_json(&s->reply));
+		else
+			cJSON_AddNullToObject(so, "reply");
+		cJSON_AddItemToArray(steps, so);
+	}
+	cJSON_AddItemToObject(o, "steps", steps);
+	cJSON_AddBoolToObject(o, "helo_fallback", a->helo_fallback);
+	if (a->have_caps)
+		cJSON_AddItemToObject(o, "capabilities", caps_json(&a->caps));
+	else
+		cJSON_AddNullToObject(o, "capabilities");
+	if (a->have_caps_plain)
+		cJSON_AddItemToObject(o, "capabilities_plaintext", caps_json(&a->caps_plain));
+	else
+		cJSON_AddNullToObject(o, "capabilities_plaintext");
+	cJSON_AddItemToObject(o, "tls", tls_json(&a->tls));
+	cJSON_AddStringToObject(res, "end", mxt_end_name(a->end));
+	cJSON_AddStringToObject(res, "stage", mxt_stage_name(a->end_stage));
+	add_str(res, "detail", a->end_detail);
+	cJSON_AddItemToObject(o, "result", res);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)a->duration_ms);
+	for (i = 0; i < a->ntranscript; i++) {
+		const struct mxt_tline *l = &a->transcript[i];
+		cJSON *lo = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(lo, "t_ms", (double)l->t_ms);
+		cJSON_AddStringToObject(lo, "dir", dir_name(l->dir));
+		cJSON_AddBoolToObject(lo, "tls", l->tls);
+		cJSON_AddItemToObject(lo, "text", jstr_n(l->text, l->len));
+		cJSON_AddItemToArray(tr, lo);
+	}
+	cJSON_AddItemToObject(o, "transcript", tr);
+	cJSON_AddBoolToObject(o, "transcript_truncated", a->transcript_truncated);
+	return o;
+}
+
+static cJSON *
+dns_json(const struct mxt_dns *d)
+{
+	cJSON *o = cJSON_CreateObject(), *mx = cJSON_CreateArray();
+	size_t i, j;
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} xf[] = {{MXT_XF_CNAME, "cname"}, {MXT_XF_IP_LITERAL, "ip_literal"},
+	    {MXT_XF_NXDOMAIN, "nxdomain"}, {MXT_XF_NO_ADDRESS, "no_address"},
+	    {MXT_XF_INVALID_NAME, "invalid_name"}, {MXT_XF_OVER_LIMIT, "over_limit"},
+	    {MXT_XF_NULL, "null"}};
+
+	add_str(o, "resolver", d->resolver);
+	cJSON_AddItemToObject(o, "mx_query", query_json(&d->q_mx));
+	cJSON_AddStringToObject(o, "source", mxt_mx_source_name(d->source));
+	cJSON_AddBoolToObject(o, "null_mx_mixed", d->null_mx_mixed);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)d->duration_ms);
+	for (i = 0; i < d->nmx; i++) {
+		const struct mxt_exchanger *x = &d->mx[i];
+		cJSON *xo = cJSON_CreateObject(), *fl = cJSON_CreateArray(), *ad = cJSON_CreateArray();
+
+		add_str(xo, "name", x->name);
+		cJSON_AddNumberToObject(xo, "preference", x->preference);
+		for (j = 0; j < sizeof(xf) / sizeof(xf[0]); j++)
+			if (x->flags & xf[j].bit)
+				cJSON_AddItemToArray(fl, cJSON_CreateString(xf[j].name));
+		cJSON_AddItemToObject(xo, "flags", fl);
+		add_str(xo, "cname", x->cname);
+		cJSON_AddItemToObject(xo, "a_query", query_json(&x->q_a));
+		cJSON_AddItemToObject(xo, "aaaa_query", query_json(&x->q_aaaa));
+		for (j = 0; j < x->naddrs; j++) {
+			cJSON *ao = cJSON_CreateObject();
+
+			add_str(ao, "address", x->addrs[j].text);
+			cJSON_AddStringToObject(ao, "family",
+			    x->addrs[j].family == AF_INET6 ? "ipv6" : "ipv4");
+			cJSON_AddNumberToObject(ao, "ttl", x->addrs[j].ttl);
+			cJSON_AddItemToArray(ad, ao);
+		}
+		cJSON_AddItemToObject(xo, "addresses", ad);
+		cJSON_AddItemToArray(mx, xo);
+	}
+	cJSON_AddItemToObject(o, "exchangers", mx);
+	return o;
+}
+
+static cJSON *
+client_json(const struct mxt_client *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	add_str(o, "local_ipv4", c->local_v4);
+	add_str(o, "local_ipv6", c->local_v6);
+	add_str(o, "egress", c->egress);
+	add_str(o, "egress_source", c->egress_from);
+	add_str(o, "ptr", c->ptr);
+	cJSON_AddItemToObject(o, "ptr_query", query_json(&c->q_ptr));
+	cJSON_AddBoolToObject(o, "fcrdns", c->fcrdns);
+	add_str(o, "ehlo_name", c->ehlo_name);
+	add_str(o, "ehlo_source", c->ehlo_from);
+	cJSON_AddBoolToObject(o, "ehlo_resolves", c->ehlo_resolves);
+	return o;
+}
+
+static cJSON *
+target_json(const struct mxt_target *t, const struct mxt_config *cfg)
+{
+	cJSON *o = cJSON_CreateObject(), *tg = cJSON_CreateObject(), *rc = cJSON_CreateArray();
+	cJSON *at = cJSON_CreateArray(), *fi = cJSON_CreateArray(), *v = cJSON_CreateObject();
+	char when[32];
+	time_t sec = (time_t)(t->started_unix_ms / 1000);
+	struct tm tm;
+	size_t i;
+
+	cJSON_AddStringToObject(o, "schema_version", MXT_SCHEMA_VERSION);
+	cJSON_AddStringToObject(o, "mxtrace_version", MXT_VERSION);
+	gmtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cJSON_AddStringToObject(o, "started_at", when);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)t->duration_ms);
+	add_str(tg, "input", t->input);
+	add_str(tg, "domain", t->domain);
+	add_str(tg, "domain_unicode", t->domain_unicode);
+	add_str(tg, "sender", t->sender);
+	for (i = 0; i < t->nrcpts; i++)
+		cJSON_AddItemToArray(rc, jstr(t->rcpts[i]));
+	cJSON_AddItemToObject(tg, "recipients", rc);
+	cJSON_AddItemToObject(o, "target", tg);
+	cJSON_AddItemToObject(o, "dns", dns_json(&t->dns));
+	cJSON_AddItemToObject(o, "client", client_json(&t->client));
+	for (i = 0; i < t->nattempts; i++)
+		cJSON_AddItemToArray(at, attempt_json(t, &t->attempts[i]));
+	cJSON_AddItemToObject(o, "attempts", at);
+	for (i = 0; i < t->nfindings; i++) {
+		const struct mxt_finding *f = &t->findings[i];
+		cJSON *fo = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(fo, "code", f->code);
+		cJSON_AddStringToObject(fo, "severity", mxt_severity_name(f->severity));
+		cJSON_AddStringToObject(fo, "stage", f->stage != NULL ? f->stage : "");
+		add_str(fo, "host", f->host);
+		add_str(fo, "address", f->address);
+		add_str(fo, "evidence", f->evidence);
+		add_str(fo, "hint", f->hint);
+		cJSON_AddItemToArray(fi, fo);
+	}
+	cJSON_AddItemToObject(o, "findings", fi);
+	cJSON_AddStringToObject(v, "status", mxt_status_name(t->verdict.status));
+	add_str(v, "summary", t->verdict.summary);
+	add_str(v, "via", t->verdict.via);
+	cJSON_AddItemToObject(o, "verdict", v);
+	return o;
+}
+
+int
+mxt_render_json(FILE *out, struct mxt_target *const *targets, size_t n,
+    const struct mxt_config *cfg)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		cJSON *o = target_json(targets[i], cfg);
+		/* One document, pretty, for one target; JSON Lines for a batch. */
+		char *s = n == 1 ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+
+		cJSON_Delete(o);
+		if (s == NULL)
+			return -1;
+		if (fputs(s, out) == EOF || fputc('\n', out) == EOF)
+			rc = -1;
+		cJSON_free(s);
+	}
+	if (fflush(out) == EOF || ferror(out))
+		rc = -1;
+	return rc;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS facts: one client SSL_CTX per run (system trust store or --ca-file),
+ * and what a finished handshake tells us: protocol, cipher, chain verdict,
+ * host-name match (OpenSSL's X509_check_host, never hand-written matching;
+ * partial wildcards refused), subject, issuer, SANs and validity.  It does
+ * not drive handshakes (conn.c does).
+ */
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mxtrace/conn.h"
+
+SSL_CTX *
+mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context");
+		return NULL;
+	}
+	/* Verification is observed, not enforced: the handshake completes and
+	 * the verdict is recorded (the report judges it). */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (ca_file != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+			char *e = mxt_tls_error_string();
+
+			snprintf(err, errlen, "cannot load --ca-file %s: %s", ca_file, e);
+			free(e);
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		snprintf(err, errlen, "cannot load the system trust store");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+char *
+mxt_tls_error_string(void)
+{
+	char buf[512], one[256];
+	unsigned long e;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, one, sizeof(one));
+		if (off < sizeof(buf) - 1)
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+			    off ? "; " : "", one);
+	}
+	if (off >= sizeof(buf))
+		off = sizeof(buf) - 1;
+	return strdup(buf[0] ? buf : "unknown TLS error");
+}
+
+static char *
+name_line(X509_NAME *n)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL, *out;
+	long len;
+
+	if (b == NULL)
+		return NULL;
+	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	len = BIO_get_mem_data(b, &p);
+	out = malloc((size_t)len + 1);
+	if (out != NULL) {
+		memcpy(out, p, (size_t)len);
+		out[len] = '\0';
+	}
+	BIO_free(b);
+	return out;
+}
+
+static char *
+asn1_time_iso(const ASN1_TIME *t, time_t *when)
+{
+	struct tm tm;
+	char buf[32];
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return NULL;
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (when != NULL)
+		*when = timegm(&tm);
+	return strdup(buf);
+}
+
+void
+mxt_tls_collect(SSL *ssl, const char *name, struct mxt_tls *out)
+{
+	X509 *cert;
+	STACK_OF(GENERAL_NAME) *sans;
+	time_t na = 0;
+	int i;
+
+	out->version = strdup(SSL_get_version(ssl));
+	out->cipher = strdup(SSL_get_cipher_name(ssl));
+	cert = SSL_get1_peer_certificate(ssl);
+	if (cert == NULL)
+		return; /* SSL_get_verify_result() says OK without a cert: not trusted */
+	out->have_cert = 1;
+	out->verify_code = SSL_get_verify_result(ssl);
+	out->chain_ok = out->verify_code == X509_V_OK;
+	if (!out->chain_ok)
+		out->verify_error = strdup(X509_verify_cert_error_string(out->verify_code));
+	if (name != NULL && name[0] != '\0') {
+		out->peer_name = strdup(name);
+		out->name_ok = X509_check_host(cert, name, 0,
+				   X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+	}
+	out->subject = name_line(X509_get_subject_name(cert));
+	out->issuer = name_line(X509_get_issuer_name(cert));
+	out->not_before = asn1_time_iso(X509_get0_notBefore(cert), NULL);
+	out->not_after = asn1_time_iso(X509_get0_notAfter(cert), &na);
+	if (out->not_after != NULL) {
+		double d = difftime(na, time(NULL)) / 86400.0;
+
+		out->days_left = d < 0 ? (int)d - 1 : (int)d;
+	}
+	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans) && i < 100; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		char **n;
+		char *v = NULL;
+
+		if (g->type == GEN_DNS) {
+			const ASN1_IA5STRING *s = g->d.dNSName;
+
+			v = malloc((size_t)s->length + 1);
+			if (v != NULL) {
+				memcpy(v, s->data, (size_t)s->length);
+				v[s->length] = '\0';
+			}
+		} else if (g->type == GEN_IPADD) {
+			char buf[64];
+			const ASN1_OCTET_STRING *s = g->d.iPAddress;
+
+			if (s->length == 4)
+				snprintf(buf, sizeof(buf), "IP:%u.%u.%u.%u", s->data[0],
+				    s->data[1], s->data[2], s->data[3]);
+			else
+				snprintf(buf, sizeof(buf), "IP:(%d octets)", s->length);
+			v = strdup(buf);
+		}
+		if (v == NULL)
+			continue;
+		n = realloc(out->san, (out->nsan + 1) * sizeof(*n));
+		if (n == NULL) {
+			free(v);
+			continue;
+		}
+		out->san = n;
+		out->san[out->nsan++] = v;
+	}
+	GENERAL_NAMES_free(sans);
+	X509_free(cert);
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Session state machine driven by canned replies: what it sends, when it
+ * stops, and that a probe never sends DATA unless asked.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mxtrace/session.h"
+#include "t.h"
+
+/* Parse one canned reply text into r. */
+static void
+mkreply(const char *text, struct mxt_reply *r)
+{
+	struct mxt_reply_parser p;
+	size_t used;
+
+	mxt_reply_parser_init(&p);
+	mxt_reply_parser_want_enh(&p, 1);
+	mxt_reply_parser_feed(&p, text, strlen(text), &used);
+	mxt_reply_take(&p, r);
+	mxt_reply_parser_free(&p);
+}
+
+struct fixture {
+	struct mxt_attempt a;
+	struct mxt_session s;
+	struct mxt_session_params p;
+	char sent[4096];
+};
+
+static char *rcpts1[] = {"postmaster@example.test"};
+static char *rcpts2[] = {"a@example.test", "b@example.test"};
+
+static void
+setup(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->p.ehlo = "client.example.test";
+	f->p.from = "";
+	f->p.rcpts = rcpts1;
+	f->p.nrcpts = 1;
+	f->p.starttls = MXT_STARTTLS_AUTO;
+	f->p.quit_after = MXT_QUIT_AFTER_RCPT;
+	mxt_session_init(&f->s, &f->p, &f->a, 0);
+}
+
+static void
+teardown(struct fixture *f)
+{
+	mxt_session_free(&f->s);
+	mxt_attempt_free(&f->a);
+}
+
+/* Feed a reply; return the action and append what would be sent. */
+static enum mxt_session_action
+feed(struct fixture *f, const char *text)
+{
+	struct mxt_reply r;
+	enum mxt_session_action act;
+	size_t len;
+	const char *out;
+
+	mkreply(text, &r);
+	act = mxt_session_reply(&f->s, &r);
+	mxt_reply_free(&r);
+	out = mxt_session_output(&f->s, &len);
+	if (len > 0 && strlen(f->sent) + len < sizeof(f->sent))
+		strncat(f->sent, out, len);
+	mxt_session_output_done(&f->s);
+	return act;
+}
+
+static const char *EHLO_PLAIN = "250-mx.example.test\r\n250-SIZE 1000\r\n250 8BITMIME\r\n";
+static const char *EHLO_PIPE =
+    "250-mx.example.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n";
+
+int
+main(void)
+{
+	struct fixture f;
+	enum mxt_session_action a;
+
+	/* Plain probe: banner, EHLO, MAIL, RCPT, RSET, QUIT; never DATA. */
+	setup(&f);
+	T_CHECK(feed(&f, "220 mx.example.test ESMTP\r\n") == MXT_SESS_SEND, "banner -> send");
+	T_CHECK(strcmp(f.sent, "EHLO client.example.test\r\n") == 0, "EHLO sent: %s", f.sent);
+	feed(&f, EHLO_PLAIN);
+	T_CHECK(strstr(f.sent, "MAIL FROM:<>\r\n") != NULL, "null sender MAIL FROM");
+	feed(&f, "250 2.1.0 Ok\r\n");
+	T_CHECK(strstr(f.sent, "RCPT TO:<postmaster@example.test>\r\n") != NULL, "RCPT after MAIL");
+	feed(&f, "250 2.1.5 Ok\r\n");
+	T_CHECK(strstr(f.sent, "RSET\r\n") != NULL, "RSET after RCPT");
+	feed(&f, "250 2.0.0 Ok\r\n");
+	T_CHECK(strstr(f.sent, "QUIT\r\n") != NULL, "QUIT after RSET");
+	a = feed(&f, "221 2.0.0 Bye\r\n");
+	T_CHECK(a == MXT_SESS_CLOSE, "close after 221");
+	T_CHECK(strstr(f.sent, "DATA") == NULL, "no DATA without --send");
+	T_CHECK(f.a.end == MXT_END_OK && f.a.end_stage == MXT_STAGE_RCPT, "end ok at rcpt");
+	T_CHECK(f.a.have_caps && (f.a.caps.flags & MXT_CAP_SIZE) && f.a.caps.size == 1000,
+	    "caps parsed");
+	T_CHECK(f.a.nsteps == 6, "six steps recorded (%zu)", f.a.nsteps);
+	T_CHECK(f.a.ntranscript >= 10, "transcript recorded");
+	teardown(&f);
+
+	/* STARTTLS offered: asks for TLS, then EHLO again, caps forgotten. */
+	setup(&f);
+	feed(&f, "220 hi\r\n");
+	feed(&f, EHLO_PIPE);
+	T_CHECK(strstr(f.sent, "STARTTLS\r\n") != NULL, "STARTTLS sent when offered");
+	a = feed(&f, "220 2.0.0 Ready to start TLS\r\n");
+	T_CHECK(a == MXT_SESS_STARTTLS, "220 -> handshake");
+	f.sent[0] = '\0';
+	a = mxt_session_tls_done(&f.s, 1);
+	{
+		size_t len;
+		const char *out = mxt_session_output(&f.s, &len);
+
+		T_CHECK(a == MXT_SESS_SEND && len > 0 && strncmp(out, "EHLO ", 5) == 0,
+		    "EHLO again after TLS (RFC 3207 4.2)");
+		mxt_session_output_done(&f.s);
+	}
+	T_CHECK(!f.a.have_caps && f.a.have_caps_plain, "pre-TLS caps kept apart");
+	/* Post-TLS EHLO with PIPELINING: MAIL and RCPT go as one group. */
+	f.p.rcpts = rcpts2;
+	f.p.nrcpts = 2;
+	feed(&f, "250-mx.example.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n");
+	T_CHECK(strstr(f.sent, "MAIL FROM:<>\r\nRCPT TO:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n") != NULL,
+	    "pipelined MAIL+RCPT group");
+	T_CHECK(feed(&f, "250 ok\r\n") == MXT_SESS_WAIT, "wait for the whole group (1)");
+	T_CHECK(feed(&f, "250 ok\r\n") == MXT_SESS_WAIT, "wait for the whole group (2)");
+	T_CHECK(feed(&f, "550 5.1.1 no such user\r\n") == MXT_SESS_SEND, "group done -> RSET");
+	T_CHECK(f.a.end == MXT_END_REJECTED && f.a.end_stage == MXT_STAGE_RCPT,
+	    "one RCPT refused: rejected at rcpt");
+	T_CHECK(f.a.caps.nauth == 2, "post-TLS AUTH mechanisms");
+	teardown(&f);
+
+	/* 554 greeting: only QUIT (RFC 5321 §3.1). */
+	setup(&f);
+	feed(&f, "554 5.7.1 go away\r\n");
+	T_CHECK(strcmp(f.sent, "QUIT\r\n") == 0, "554 banner -> QUIT only");
+	T_CHECK(f.a.end == MXT_END_REJECTED && f.a.end_stage == MXT_STAGE_BANNER, "rejected at banner");
+	teardown(&f);
+
+	/* 421 at any time: close without more commands. */
+	setup(&f);
+	feed(&f, "220 hi\r\n");
+	f.sent[0] = '\0';
+	T_CHECK(feed(&f, "421 4.3.2 shutting down\r\n") == MXT_SESS_CLOSE, "421 -> close");
+	T_CHECK(f.sent[0] == '\0', "nothing sent after 421");
+	teardown(&f);
+
+	/* EHLO refused: HELO fallback. */
+	setup(&f);
+	feed(&f, "220 hi\r\n");
+	feed(&f, "502 5.5.2 command not recognized\r\n");
+	T_CHECK(strstr(f.sent, "HELO client.example.test\r\n") != NULL, "HELO fallback");
+	feed(&f, "250 hello\r\n");
+	T_CHECK(f.a.helo_fallback && strstr(f.sent, "MAIL FROM:<>") != NULL, "HELO then MAIL");
+	teardown(&f);
+
+	/* STARTTLS required but not offered: no envelope at all. */
+	setup(&f);
+	f.p.starttls = MXT_STARTTLS_REQUIRE;
+	feed(&f, "220 hi\r\n");
+	feed(&f, EHLO_PLAIN);
+	T_CHECK(strstr(f.sent, "MAIL") == NULL && strstr(f.sent, "QUIT") != NULL,
+	    "require TLS, not offered: QUIT, no MAIL");
+	T_CHECK(f.a.end == MXT_END_LOCAL, "ended by local policy");
+	teardown(&f);
+
+	/* --quit-after ehlo. */
+	setup(&f);
+	f.p.quit_after = MXT_QUIT_AFTER_EHLO;
+	feed(&f, "220 hi\r\n");
+	feed(&f, EHLO_PLAIN);
+	T_CHECK(strstr(f.sent, "MAIL") == NULL && strstr(f.sent, "QUIT") != NULL, "quit after ehlo");
+	teardown(&f);
+
+	/* --send: DATA, message, final dot. */
+	setup(&f);
+	f.p.send = 1;
+	f.p.quit_after = MXT_QUIT_AFTER_NONE;
+	f.p.message = "Subject: t\r\n\r\n..hidden\r\n";
+	f.p.message_len = strlen(f.p.message);
+	feed(&f, "220 hi\r\n");
+	feed(&f, EHLO_PLAIN);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "MAIL FROM:<> SIZE=%zu\r\n", f.p.message_len);
+		T_CHECK(strstr(f.sent, want) != NULL, "SIZE= on MAIL with --send");
+	}
+	feed(&f, "250 ok\r\n");
+	feed(&f, "250 ok\r\n");
+	T_CHECK(strstr(f.sent, "DATA\r\n") != NULL, "DATA with --send");
+	feed(&f, "354 go ahead\r\n");
+	T_CHECK(strstr(f.sent, "..hidden\r\n.\r\n") != NULL, "message and final dot");
+	feed(&f, "250 2.0.0 Ok: queued as ABC123\r\n");
+	T_CHECK(f.a.end == MXT_END_OK && f.a.end_stage == MXT_STAGE_DATA_END, "accepted");
+	teardown(&f);
+
+	/* An unsolicited reply: desynchronised, protocol error. */
+	setup(&f);
+	feed(&f, "220 hi\r\n");
+	feed(&f, "250 ok\r\n"); /* answers EHLO */
+	feed(&f, "250 ok\r\n"); /* answers MAIL */
+	feed(&f, "250 ok\r\n"); /* answers RCPT */
+	feed(&f, "250 ok\r\n"); /* answers RSET */
+	feed(&f, "221 bye\r\n");
+	T_CHECK(feed(&f, "250 extra\r\n") == MXT_SESS_CLOSE, "reply after the end: close");
+	teardown(&f);
+
+	return t_done();
+}
