@@ -82,7 +82,7 @@ mxt_resolver_new(struct mxt_loop *loop, const struct mxt_config *cfg, char *err,
 {
 	struct mxt_resolver *r;
 	struct ares_options o;
-	int st, mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+	int st, mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
 
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
 		snprintf(err, errlen, "c-ares initialisation failed");
@@ -99,6 +99,10 @@ mxt_resolver_new(struct mxt_loop *loop, const struct mxt_config *cfg, char *err,
 	o.sock_state_cb_data = r;
 	o.timeout = cfg->dns_timeout_ms > 0 ? cfg->dns_timeout_ms : 2000;
 	o.tries = cfg->dns_tries > 0 ? cfg->dns_tries : 2;
+	/* c-ares 1.18.1 turns a SERVFAIL/REFUSED answer into ECONNREFUSED
+	 * after skipping the server (its initial error_status): take the
+	 * answer as it is so those outcomes stay apart. */
+	o.flags = ARES_FLAG_NOCHECKRESP;
 	st = ares_init_options(&r->ch, &o, mask);
 	if (st != ARES_SUCCESS) {
 		snprintf(err, errlen, "cannot set up the resolver: %s", ares_strerror(st));

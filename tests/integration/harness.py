@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: MIT
+"""Tiny test harness for the lab integration tests.
+
+Runs mxtrace inside the lab's network namespace, parses and validates its
+JSON against docs/mxtrace.schema.json, and counts results.  No test is ever
+skipped: a missing prerequisite is a failure with its reason.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NS = os.environ.get("MXT_LAB_NS", "mxtlab")
+RUN = os.path.join(ROOT, "tests", "lab", "run", NS)
+CA = os.path.join(RUN, "ca", "ca.pem")
+MXTRACE = os.environ.get("MXTRACE", os.path.join(ROOT, "build", "src", "cli", "mxtrace"))
+SCHEMA_PATH = os.path.join(ROOT, "docs", "mxtrace.schema.json")
+
+_tests = []
+_schema = None
+
+
+def test(fn):
+    _tests.append(fn)
+    return fn
+
+
+class Result:
+    def __init__(self, rc, out, err, elapsed):
+        self.rc = rc
+        self.out = out
+        self.err = err
+        self.elapsed = elapsed
+        self.json = None
+
+    def __repr__(self):
+        return "rc=%d stderr=%r" % (self.rc, self.err[-400:])
+
+
+def validate(doc):
+    global _schema
+    import jsonschema
+
+    if _schema is None:
+        with open(SCHEMA_PATH) as f:
+            _schema = json.load(f)
+    jsonschema.validate(doc, _schema)
+
+
+def run(*args, json_out=True, ca=True, timeout=120, netns=True, env=None):
+    """Run mxtrace in the lab namespace; parse and schema-check its JSON."""
+    cmd = []
+    if netns:
+        cmd += ["ip", "netns", "exec", NS]
+    cmd += [MXTRACE]
+    if json_out:
+        cmd += ["--json"]
+    if ca:
+        cmd += ["--ca-file", CA]
+    cmd += list(args)
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout, env=e)
+    r = Result(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+    if json_out and p.returncode in (0, 1, 2, 3):
+        r.json = json.loads(p.stdout.decode("utf-8"))
+        validate(r.json)
+    return r
+
+
+def codes(doc):
+    return sorted({f["code"] for f in doc["findings"]})
+
+
+def attempt(doc, address, port=25):
+    for a in doc["attempts"]:
+        if a["address"] == address and a["port"] == port and not a["canary"]:
+            return a
+    raise AssertionError("no attempt for %s:%d in %s" % (
+        address, port, [(a["address"], a["port"]) for a in doc["attempts"]]))
+
+
+def step(att, stage):
+    found = [s for s in att["steps"] if s["stage"] == stage]
+    if not found:
+        raise AssertionError("no %s step in %s" % (stage, [s["stage"] for s in att["steps"]]))
+    return found[-1]
+
+
+def main(selected=None):
+    passed = failed = 0
+    for fn in _tests:
+        if selected and fn.__name__ not in selected:
+            continue
+        t0 = time.monotonic()
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - report every failure
+            failed += 1
+            print("FAIL %s (%.1fs): %s" % (fn.__name__, time.monotonic() - t0, e))
+            if os.environ.get("MXT_TEST_VERBOSE"):
+                traceback.print_exc()
+        else:
+            passed += 1
+            print("PASS %s (%.1fs)" % (fn.__name__, time.monotonic() - t0))
+        sys.stdout.flush()
+    print("lab: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
