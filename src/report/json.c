@@ -80,7 +80,7 @@ reply_json(const struct mxt_reply *r)
 
 		if (!(r->flags & (1u << bit)))
 			continue;
-		n = mxt_reply_flag_name(1u << bit);
+		n = mxt_reply_flag_name(bit);
 		if (n != NULL)
 			cJSON_AddItemToArray(flags, cJSON_CreateString(n));
 	}
@@ -102,7 +102,7 @@ caps_json(const struct mxt_caps *c)
 
 		if (!(c->flags & (1u << bit)))
 			continue;
-		n = mxt_cap_name(1u << bit);
+		n = mxt_cap_name(bit);
 		if (n != NULL)
 			cJSON_AddItemToArray(ext, cJSON_CreateString(n));
 	}
