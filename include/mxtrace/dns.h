@@ -48,4 +48,21 @@ typedef void mxt_dns_done_cb(struct mxt_target *t, void *arg);
 int mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
     uint64_t *rng, mxt_dns_done_cb *done, void *arg);
 
+/* ---- client identity (identity.c) ---- */
+
+/* Local source addresses towards the exchangers (or --source), and the
+ * egress address given with --egress-ip. */
+void mxt_identity_local(struct mxt_target *t, const struct mxt_config *cfg);
+/* PTR of the address receivers judge us by (egress, else local), whether
+ * it is forward-confirmed, and whether the EHLO name resolves; done runs
+ * once from the loop.  Returns 0, or -1 on ENOMEM. */
+int mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
+    mxt_dns_done_cb *done, void *arg);
+/* Pick the EHLO name (RFC 5321 §4.1.4): --ehlo, else the forward-confirmed
+ * PTR name, else the host name if it is an FQDN, else an address literal. */
+void mxt_identity_choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg);
+/* After probing: if a server echoed an address other than ours in its
+ * greeting, record it as the egress address and return 1. */
+int mxt_identity_egress_seen(struct mxt_target *t);
+
 #endif

@@ -23,9 +23,4 @@ typedef void mxt_probe_done_cb(struct mxt_target *t, void *arg);
 int mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
     const struct mxt_config *cfg, int64_t hard_deadline, mxt_probe_done_cb *done, void *arg);
 
-/* Work out the client's identity facts that need no server: local source
- * address per family towards the exchangers, EHLO name to use.  Fills
- * t->client.  Returns 0. */
-int mxt_probe_identity(struct mxt_target *t, const struct mxt_config *cfg);
-
 #endif

@@ -29,15 +29,12 @@ struct run {
 	SSL_CTX *ctx;
 	const struct mxt_config *cfg;
 	int64_t hard_deadline;
-	int stage_done;
 };
 
+/* Each stage runs the loop until it has nothing left to wait for. */
 static void
 on_stage_done(struct mxt_target *t, void *arg)
 {
-	struct run *r = arg;
-
-	r->stage_done = 1;
 }
 
 static int64_t
@@ -97,18 +94,28 @@ seed_of(const struct mxt_config *cfg)
 	return s;
 }
 
+/* The pipeline for one target: DNS stage (exchangers, then who we are),
+ * probe stage, then the report stage's classification. */
 static int
 run_target(struct run *r, struct mxt_target *t, uint64_t *rng)
 {
-	r->stage_done = 0;
 	if (mxt_dns_run(r->res, t, r->cfg, rng, on_stage_done, r) < 0)
 		return -1;
 	mxt_loop_run(r->loop);
-	mxt_probe_identity(t, r->cfg);
-	r->stage_done = 0;
+	mxt_identity_local(t, r->cfg);
+	if (mxt_identity_run(r->res, t, r->cfg, on_stage_done, r) < 0)
+		return -1;
+	mxt_loop_run(r->loop);
+	mxt_identity_choose_ehlo(t, r->cfg);
 	if (mxt_probe_run(r->loop, r->ctx, t, r->cfg, r->hard_deadline, on_stage_done, r) < 0)
 		return -1;
 	mxt_loop_run(r->loop);
+	/* A server told us our public address: look that one up too. */
+	if (mxt_identity_egress_seen(t)) {
+		if (mxt_identity_run(r->res, t, r->cfg, on_stage_done, r) < 0)
+			return -1;
+		mxt_loop_run(r->loop);
+	}
 	return mxt_classify(t, r->cfg);
 }
 

@@ -39,55 +39,6 @@ struct addrq {
 	int family;
 };
 
-/* Smallest TTL of the answer RRs of type `type`; 0 if none.  A bounded walk
- * of the message (c-ares 1.18 parsers do not report MX TTLs). */
-static uint32_t
-answer_ttl(const unsigned char *abuf, int alen, int type)
-{
-	const unsigned char *p;
-	int qd, an, i;
-	uint32_t best = 0;
-
-	if (abuf == NULL || alen < HFIXEDSZ)
-		return 0;
-	qd = DNS_HEADER_QDCOUNT(abuf);
-	an = DNS_HEADER_ANCOUNT(abuf);
-	p = abuf + HFIXEDSZ;
-	for (i = 0; i < qd; i++) {
-		char *name;
-		long len;
-
-		if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS)
-			return 0;
-		ares_free_string(name);
-		p += len + QFIXEDSZ;
-		if (p > abuf + alen)
-			return 0;
-	}
-	for (i = 0; i < an; i++) {
-		char *name;
-		long len;
-		int rtype, rdlen;
-		uint32_t ttl;
-
-		if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS)
-			return best;
-		ares_free_string(name);
-		p += len;
-		if (p + RRFIXEDSZ > abuf + alen)
-			return best;
-		rtype = DNS_RR_TYPE(p);
-		ttl = (uint32_t)DNS_RR_TTL(p);
-		rdlen = DNS_RR_LEN(p);
-		p += RRFIXEDSZ + rdlen;
-		if (p > abuf + alen)
-			return best;
-		if (rtype == type && (best == 0 || ttl < best))
-			best = ttl;
-	}
-	return best;
-}
-
 static void
 finish(struct run *run)
 {
@@ -167,9 +118,7 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			rc = ares_parse_a_reply(abuf, alen, &he, at, &n);
 			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
 				add_address(x, AF_INET, &at[i].ipaddr, (uint32_t)at[i].ttl, 25);
-			if (rc == ARES_SUCCESS && n > 0)
-				x->q_a.ttl = (uint32_t)at[0].ttl;
-			else if (rc != ARES_SUCCESS)
+			if (rc != ARES_SUCCESS)
 				x->q_a.status = rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
 		} else {
 			struct ares_addr6ttl at[MXT_ADDRS_PER_MX_MAX];
@@ -177,9 +126,7 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			rc = ares_parse_aaaa_reply(abuf, alen, &he, at, &n);
 			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
 				add_address(x, AF_INET6, &at[i].ip6addr, (uint32_t)at[i].ttl, 25);
-			if (rc == ARES_SUCCESS && n > 0)
-				x->q_aaaa.ttl = (uint32_t)at[0].ttl;
-			else if (rc != ARES_SUCCESS)
+			if (rc != ARES_SUCCESS)
 				x->q_aaaa.status =
 				    rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
 		}
@@ -300,7 +247,6 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			t->dns.q_mx.status = MXT_DNS_BADRESP;
 			st = MXT_DNS_BADRESP;
 		}
-		t->dns.q_mx.ttl = answer_ttl(abuf, alen, T_MX);
 	}
 	if (st == MXT_DNS_OK) {
 		for (m = mx; m != NULL; m = m->next)

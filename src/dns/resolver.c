@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <ares.h>
+#include <ares_dns.h>
+#include <arpa/nameser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ struct qctx {
 	struct mxt_resolver *r;
 	struct mxt_dns_query *q;
 	int64_t start;
+	int type;
 	mxt_query_cb *cb;
 	void *arg;
 };
@@ -163,6 +166,55 @@ mxt_resolver_servers(struct mxt_resolver *r)
 	return strdup(buf);
 }
 
+/* Smallest TTL of the answer RRs of type `type`; 0 if none.  A bounded walk
+ * of the message (c-ares 1.18 parsers do not report MX TTLs). */
+static uint32_t
+answer_ttl(const unsigned char *abuf, int alen, int type)
+{
+	const unsigned char *p;
+	int qd, an, i;
+	uint32_t best = 0;
+
+	if (abuf == NULL || alen < HFIXEDSZ)
+		return 0;
+	qd = DNS_HEADER_QDCOUNT(abuf);
+	an = DNS_HEADER_ANCOUNT(abuf);
+	p = abuf + HFIXEDSZ;
+	for (i = 0; i < qd; i++) {
+		char *name;
+		long len;
+
+		if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS)
+			return 0;
+		ares_free_string(name);
+		p += len + QFIXEDSZ;
+		if (p > abuf + alen)
+			return 0;
+	}
+	for (i = 0; i < an; i++) {
+		char *name;
+		long len;
+		int rtype, rdlen;
+		uint32_t ttl;
+
+		if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS)
+			return best;
+		ares_free_string(name);
+		p += len;
+		if (p + RRFIXEDSZ > abuf + alen)
+			return best;
+		rtype = DNS_RR_TYPE(p);
+		ttl = (uint32_t)DNS_RR_TTL(p);
+		rdlen = DNS_RR_LEN(p);
+		p += RRFIXEDSZ + rdlen;
+		if (p > abuf + alen)
+			return best;
+		if (rtype == type && (best == 0 || ttl < best))
+			best = ttl;
+	}
+	return best;
+}
+
 /* Map a c-ares status onto the record's outcomes. */
 static enum mxt_dns_status
 map_status(int st)
@@ -202,6 +254,8 @@ on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 	if (c->q != NULL) {
 		c->q->status = s;
 		c->q->duration_ms = mxt_now_ms() - c->start;
+		if (s == MXT_DNS_OK)
+			c->q->ttl = answer_ttl(abuf, alen, c->type);
 		if (s == MXT_DNS_ERROR && c->q->error == NULL)
 			c->q->error = strdup(ares_strerror(st));
 	}
@@ -224,6 +278,7 @@ mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mx
 	c->r = r;
 	c->q = q;
 	c->start = mxt_now_ms();
+	c->type = type;
 	c->cb = cb;
 	c->arg = arg;
 	ares_query(r->ch, name, 1 /* C_IN */, type, on_answer, c);

@@ -35,6 +35,8 @@ struct probe {
 };
 
 static void start_some(struct probe *pr);
+static void on_idle(struct mxt_loop *loop, void *arg);
+static void on_deadline(struct mxt_loop *loop, void *arg);
 
 static int
 default_port(const struct mxt_config *cfg)
@@ -148,6 +150,7 @@ start_canary(struct probe *pr)
 	pr->conns = n;
 	memset(pr->conns + before, 0, (pr->t->nattempts - before) * sizeof(*n));
 	pr->next = before;
+	mxt_timer_arm(pr->loop, &pr->deadline, pr->hard, on_deadline, pr);
 	start_some(pr);
 }
 
@@ -186,12 +189,21 @@ start_some(struct probe *pr)
 		if (pr->conns[pr->next - 1] != NULL)
 			pr->running++;
 	}
-	if (pr->running == 0 && pr->next >= pr->t->nattempts) {
-		if (need_canary(pr))
-			start_canary(pr);
-		else
-			all_done(pr);
-	}
+	/* Never free connections inside their own callbacks: finish from a
+	 * fresh loop turn. */
+	if (pr->running == 0 && pr->next >= pr->t->nattempts)
+		mxt_timer_arm(pr->loop, &pr->deadline, mxt_now_ms(), on_idle, pr);
+}
+
+static void
+on_idle(struct mxt_loop *loop, void *arg)
+{
+	struct probe *pr = arg;
+
+	if (need_canary(pr))
+		start_canary(pr);
+	else
+		all_done(pr);
 }
 
 static void
@@ -251,80 +263,5 @@ mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
 	}
 	mxt_timer_arm(loop, &pr->deadline, hard_deadline, on_deadline, pr);
 	start_some(pr);
-	return 0;
-}
-
-/* Local address the kernel would use towards sa (a UDP connect sends no
- * packet). */
-static char *
-local_towards(const struct mxt_address *to)
-{
-	struct sockaddr_storage ss = to->sa, me;
-	socklen_t sl = sizeof(me);
-	char host[INET6_ADDRSTRLEN];
-	int fd;
-
-	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = htons(25);
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(25);
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&ss, to->salen) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&me, &sl) < 0) {
-		close(fd);
-		return NULL;
-	}
-	close(fd);
-	if (me.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&me)->sin_addr, host, sizeof(host));
-	else
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&me)->sin6_addr, host, sizeof(host));
-	return strdup(host);
-}
-
-int
-mxt_probe_identity(struct mxt_target *t, const struct mxt_config *cfg)
-{
-	struct mxt_client *c = &t->client;
-	char host[256], lit[80];
-	size_t i, j;
-
-	for (i = 0; i < t->dns.nmx; i++)
-		for (j = 0; j < t->dns.mx[i].naddrs; j++) {
-			const struct mxt_address *a = &t->dns.mx[i].addrs[j];
-
-			if (a->family == AF_INET && c->local_v4 == NULL)
-				c->local_v4 = cfg->source != NULL && strchr(cfg->source, ':') == NULL
-				    ? strdup(cfg->source)
-				    : local_towards(a);
-			if (a->family == AF_INET6 && c->local_v6 == NULL)
-				c->local_v6 = cfg->source != NULL && strchr(cfg->source, ':') != NULL
-				    ? strdup(cfg->source)
-				    : local_towards(a);
-		}
-	if (cfg->ehlo != NULL) {
-		c->ehlo_name = strdup(cfg->ehlo);
-		c->ehlo_from = strdup("option");
-		return 0;
-	}
-	/* RFC 5321 §4.1.4: the primary host name, else an address literal. */
-	if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		if (strchr(host, '.') != NULL && mxt_valid_hostname(host)) {
-			c->ehlo_name = strdup(host);
-			c->ehlo_from = strdup("hostname");
-			return 0;
-		}
-	}
-	if (c->local_v4 != NULL)
-		snprintf(lit, sizeof(lit), "[%s]", c->local_v4);
-	else if (c->local_v6 != NULL)
-		snprintf(lit, sizeof(lit), "[IPv6:%s]", c->local_v6);
-	else
-		snprintf(lit, sizeof(lit), "[127.0.0.1]");
-	c->ehlo_name = strdup(lit);
-	c->ehlo_from = strdup("literal");
 	return 0;
 }

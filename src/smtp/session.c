@@ -50,6 +50,26 @@ transcript(struct mxt_session *s, enum mxt_dir dir, const char *p, size_t len)
 	a->transcript_bytes += len;
 }
 
+/* A reply line as it was on the wire: code, separator, text. */
+static void
+transcript_reply_line(struct mxt_session *s, const struct mxt_reply *r, size_t i)
+{
+	const struct mxt_line *l = &r->lines[i];
+	char *buf;
+
+	if (r->code == 0) { /* broken reply: the raw line is kept as text */
+		transcript(s, MXT_DIR_SERVER, l->p, l->len);
+		return;
+	}
+	buf = malloc(l->len + 5);
+	if (buf == NULL)
+		return;
+	snprintf(buf, 5, "%03d%c", r->code, i + 1 < r->nlines ? '-' : ' ');
+	memcpy(buf + 4, l->p, l->len);
+	transcript(s, MXT_DIR_SERVER, buf, l->len + 4);
+	free(buf);
+}
+
 static int
 out_append(struct mxt_session *s, const char *p, size_t len)
 {
@@ -358,7 +378,7 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 	int code = r->code;
 
 	for (i = 0; i < r->nlines; i++)
-		transcript(s, MXT_DIR_SERVER, r->lines[i].p, r->lines[i].len);
+		transcript_reply_line(s, r, i);
 	if (st == NULL) {
 		/* RFC 2920 §3.1: a reply nobody asked for: desynchronised. */
 		mxt_reply_free(r);
