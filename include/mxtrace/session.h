@@ -25,6 +25,11 @@ struct mxt_session_params {
 	int send;            /* DATA with message, else RSET after RCPT */
 	const char *message; /* with send: the message, CRLF lines, dot-stuffed */
 	size_t message_len;
+	/* RFC 4954 AUTH, when user is set. */
+	const char *user;
+	const char *password;
+	const char *auth_mech;    /* PLAIN, LOGIN, CRAM-MD5, or NULL to choose */
+	int allow_plaintext_auth; /* else credentials are only sent inside TLS */
 };
 
 enum mxt_session_action {
@@ -41,6 +46,7 @@ enum mxt_session_state {
 	MXT_SS_STARTTLS,
 	MXT_SS_TLS,
 	MXT_SS_EHLO_TLS,
+	MXT_SS_AUTH,
 	MXT_SS_ENVELOPE, /* MAIL and RCPT (a pipelined group when offered) */
 	MXT_SS_DATA,
 	MXT_SS_DATA_END,
@@ -58,6 +64,9 @@ struct mxt_session {
 	char *out;         /* bytes to send (owned) */
 	size_t outlen, outcap;
 	int64_t t0;        /* monotonic start of the attempt */
+	const char *mech;  /* AUTH mechanism in use */
+	int auth_steps;    /* 334 round trips so far (L6) */
+	char *secrets[4];  /* encodings of the credentials, scrubbed from every record */
 };
 
 /* Begin a session on attempt a (a->started_ms set).  The first action is

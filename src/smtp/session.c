@@ -18,8 +18,30 @@
 #include "mxtrace/loop.h"
 #include "mxtrace/session.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+
 /* Append a transcript line (raw bytes; escaped at render time), within the
  * L4 transcript cap. */
+/* Overwrite every occurrence of a secret's encodings with '*' (in place):
+ * secrets never reach the record, even when a server echoes them (A17). */
+static void
+scrub(const struct mxt_session *s, char *p, size_t len)
+{
+	size_t i, k;
+
+	for (k = 0; k < sizeof(s->secrets) / sizeof(s->secrets[0]); k++) {
+		size_t n;
+
+		if (s->secrets[k] == NULL || (n = strlen(s->secrets[k])) < 3 || n > len)
+			continue;
+		for (i = 0; i + n <= len; i++)
+			if (memcmp(p + i, s->secrets[k], n) == 0)
+				memset(p + i, '*', n);
+	}
+}
+
 static void
 transcript(struct mxt_session *s, enum mxt_dir dir, const char *p, size_t len)
 {
@@ -42,6 +64,7 @@ transcript(struct mxt_session *s, enum mxt_dir dir, const char *p, size_t len)
 		return;
 	memcpy(n->text, p, len);
 	n->text[len] = '\0';
+	scrub(s, n->text, len);
 	n->len = len;
 	n->dir = dir;
 	n->tls = s->tls_active;
@@ -90,22 +113,32 @@ out_append(struct mxt_session *s, const char *p, size_t len)
 	return 0;
 }
 
-/* Queue one command line (without CRLF) as a new step of stage st. */
+/* Queue one command line (without CRLF) as a new step of stage st; shown
+ * is what the record keeps (secrets redacted), NULL for the line itself.
+ * This is the single point where commands enter the record. */
 static int
-command(struct mxt_session *s, enum mxt_stage st, const char *line)
+command_shown(struct mxt_session *s, enum mxt_stage st, const char *line, const char *shown)
 {
 	struct mxt_step *step;
 	size_t len = strlen(line);
 
+	if (shown == NULL)
+		shown = line;
 	step = mxt_attempt_add_step(s->a, st);
 	if (step == NULL)
 		return -1;
-	step->command = strdup(line);
+	step->command = strdup(shown);
 	step->started_ms = mxt_now_ms() - s->t0;
 	if (out_append(s, line, len) < 0 || out_append(s, "\r\n", 2) < 0)
 		return -1;
-	transcript(s, MXT_DIR_CLIENT, line, len);
+	transcript(s, MXT_DIR_CLIENT, shown, strlen(shown));
 	return 0;
+}
+
+static int
+command(struct mxt_session *s, enum mxt_stage st, const char *line)
+{
+	return command_shown(s, st, line, NULL);
 }
 
 static enum mxt_session_action
@@ -166,14 +199,197 @@ enter_envelope(struct mxt_session *s)
 	return MXT_SESS_SEND;
 }
 
-/* After EHLO (and TLS): go on to the envelope or stop, as configured. */
+static enum mxt_session_action
+local_stop(struct mxt_session *s, enum mxt_stage st, const char *why)
+{
+	set_end(s, MXT_END_LOCAL, st);
+	if (s->a->end_detail == NULL)
+		s->a->end_detail = strdup(why);
+	return enter_quit(s);
+}
+
+/* After AUTH (or when none was asked for): the envelope, or stop. */
+static enum mxt_session_action
+after_auth(struct mxt_session *s)
+{
+	if (s->p->quit_after == MXT_QUIT_AFTER_AUTH) {
+		set_end(s, MXT_END_OK, s->p->user != NULL ? MXT_STAGE_AUTH
+		    : s->tls_active			  ? MXT_STAGE_EHLO_TLS
+							  : MXT_STAGE_EHLO);
+		return enter_quit(s);
+	}
+	return enter_envelope(s);
+}
+
+/* Base64 of len bytes; NULL on ENOMEM.  Caller frees. */
+static char *
+b64(const void *p, size_t len)
+{
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+
+	if (out != NULL)
+		EVP_EncodeBlock((unsigned char *)out, p, (int)len);
+	return out;
+}
+
+/* Strict base64 decode (RFC 4954 §4: a challenge that is not valid base64
+ * must be cancelled).  Returns the length, or -1. */
+static int
+unb64(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+	size_t i, pad = 0;
+	int n;
+
+	if (len % 4 != 0 || len / 4 * 3 > cap)
+		return -1;
+	for (i = 0; i < len; i++) {
+		char c = in[i];
+
+		if (c == '=') {
+			if (i < len - 2)
+				return -1;
+			pad++;
+		} else if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+					  (c >= '0' && c <= '9') || c == '+' || c == '/')) {
+			return -1;
+		}
+	}
+	if (len == 0)
+		return 0;
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	return n < 0 ? -1 : n - (int)pad;
+}
+
+static void
+add_secret(struct mxt_session *s, char *secret)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(s->secrets) / sizeof(s->secrets[0]); k++)
+		if (s->secrets[k] == NULL) {
+			s->secrets[k] = secret;
+			return;
+		}
+	free(secret);
+}
+
+/* RFC 4954: AUTH, only inside TLS unless the user allowed otherwise. */
+static enum mxt_session_action
+enter_auth(struct mxt_session *s)
+{
+	const struct mxt_caps *c = &s->a->caps;
+	const char *want = s->p->auth_mech;
+	static const char *const prefs[] = {"PLAIN", "LOGIN", "CRAM-MD5"};
+	size_t i;
+
+	if (!s->tls_active && !s->p->allow_plaintext_auth)
+		return local_stop(s, MXT_STAGE_AUTH,
+		    "credentials are only sent inside TLS (see --allow-plaintext-auth)");
+	if (!s->a->have_caps || !(c->flags & MXT_CAP_AUTH))
+		return local_stop(s, MXT_STAGE_AUTH, "the server offers no AUTH");
+	s->mech = NULL;
+	for (i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++)
+		if ((want == NULL || strcmp(want, prefs[i]) == 0) && mxt_caps_has_auth(c, prefs[i])) {
+			s->mech = prefs[i];
+			break;
+		}
+	if (s->mech == NULL)
+		return local_stop(s, MXT_STAGE_AUTH,
+		    want != NULL ? "the requested AUTH mechanism is not offered"
+				 : "no supported AUTH mechanism offered (PLAIN, LOGIN, CRAM-MD5)");
+	s->state = MXT_SS_AUTH;
+	s->auth_steps = 0;
+	add_secret(s, strdup(s->p->password));
+	add_secret(s, b64(s->p->password, strlen(s->p->password)));
+	if (strcmp(s->mech, "PLAIN") == 0) {
+		/* RFC 4616: authzid NUL authcid NUL passwd, as initial response. */
+		size_t ul = strlen(s->p->user), pl = strlen(s->p->password);
+		char *blob = malloc(ul + pl + 2), *enc, *line;
+		int rc = -1;
+
+		if (blob == NULL)
+			return MXT_SESS_CLOSE;
+		blob[0] = '\0';
+		memcpy(blob + 1, s->p->user, ul);
+		blob[1 + ul] = '\0';
+		memcpy(blob + 2 + ul, s->p->password, pl);
+		enc = b64(blob, ul + pl + 2);
+		OPENSSL_cleanse(blob, ul + pl + 2);
+		free(blob);
+		if (enc == NULL)
+			return MXT_SESS_CLOSE;
+		line = malloc(strlen(enc) + 12);
+		if (line != NULL) {
+			snprintf(line, strlen(enc) + 12, "AUTH PLAIN %s", enc);
+			rc = command_shown(s, MXT_STAGE_AUTH, line, "AUTH PLAIN <redacted>");
+			OPENSSL_cleanse(line, strlen(line));
+			free(line);
+		}
+		add_secret(s, enc);
+		return rc < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
+	}
+	if (command(s, MXT_STAGE_AUTH, strcmp(s->mech, "LOGIN") == 0 ? "AUTH LOGIN"
+									  : "AUTH CRAM-MD5") < 0)
+		return MXT_SESS_CLOSE;
+	return MXT_SESS_SEND;
+}
+
+/* Answer a 334 challenge (RFC 4954 §4). */
+static enum mxt_session_action
+auth_continue(struct mxt_session *s, const struct mxt_reply *r)
+{
+	unsigned char ch[512];
+	const char *text = r->nlines > 0 ? r->lines[0].p : "";
+	size_t tlen = r->nlines > 0 ? r->lines[0].len : 0;
+	int n;
+	char *resp = NULL;
+
+	if (++s->auth_steps > MXT_AUTH_STEPS_MAX) {
+		set_end(s, MXT_END_PROTOCOL, MXT_STAGE_AUTH);
+		if (s->a->end_detail == NULL)
+			s->a->end_detail = strdup("AUTH protocol loop: too many 334 challenges");
+		return enter_quit(s);
+	}
+	n = unb64(text, tlen, ch, sizeof(ch) - 1);
+	if (n < 0) /* not base64: cancel */
+		return command(s, MXT_STAGE_AUTH, "*") < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
+	ch[n] = '\0';
+	if (strcmp(s->mech, "LOGIN") == 0) {
+		const char *v = s->auth_steps == 1 ? s->p->user : s->p->password;
+
+		resp = s->auth_steps <= 2 ? b64(v, strlen(v)) : NULL;
+	} else if (strcmp(s->mech, "CRAM-MD5") == 0 && s->auth_steps == 1) {
+		/* RFC 2195: user SP hex(HMAC-MD5(password, challenge)). */
+		unsigned char mac[EVP_MAX_MD_SIZE];
+		unsigned int maclen = 0, i;
+		char buf[600];
+		size_t o;
+
+		if (HMAC(EVP_md5(), s->p->password, (int)strlen(s->p->password), ch, (size_t)n,
+			mac, &maclen) == NULL)
+			return command(s, MXT_STAGE_AUTH, "*") < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
+		o = (size_t)snprintf(buf, sizeof(buf), "%s ", s->p->user);
+		for (i = 0; i < maclen && o + 3 < sizeof(buf); i++, o += 2)
+			snprintf(buf + o, 3, "%02x", mac[i]);
+		resp = b64(buf, o);
+		OPENSSL_cleanse(buf, sizeof(buf));
+	} else if (strcmp(s->mech, "PLAIN") == 0 && s->auth_steps == 1 && s->secrets[2] != NULL) {
+		resp = strdup(s->secrets[2]); /* empty 334: the response again */
+	}
+	if (resp == NULL)
+		return command(s, MXT_STAGE_AUTH, "*") < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
+	n = command_shown(s, MXT_STAGE_AUTH, resp, "<redacted>");
+	add_secret(s, resp);
+	return n < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
+}
+
+/* After EHLO (and TLS): AUTH when asked, then the envelope, or stop. */
 static enum mxt_session_action
 after_greeting(struct mxt_session *s)
 {
 	enum mxt_quit_after q = s->p->quit_after;
 
-	if (q == MXT_QUIT_AFTER_EHLO || (q == MXT_QUIT_AFTER_TLS && s->tls_active) ||
-	    q == MXT_QUIT_AFTER_AUTH) {
+	if (q == MXT_QUIT_AFTER_EHLO || (q == MXT_QUIT_AFTER_TLS && s->tls_active)) {
 		set_end(s, MXT_END_OK, s->tls_active ? MXT_STAGE_EHLO_TLS : MXT_STAGE_EHLO);
 		return enter_quit(s);
 	}
@@ -181,7 +397,9 @@ after_greeting(struct mxt_session *s)
 		set_end(s, MXT_END_OK, MXT_STAGE_EHLO);
 		return enter_quit(s);
 	}
-	return enter_envelope(s);
+	if (s->p->user != NULL && s->p->password != NULL)
+		return enter_auth(s);
+	return after_auth(s);
 }
 
 /* Decide after EHLO succeeded: STARTTLS when offered (or required). */
@@ -292,6 +510,16 @@ mxt_session_init(struct mxt_session *s, const struct mxt_session_params *p,
 void
 mxt_session_free(struct mxt_session *s)
 {
+	size_t k;
+
+	for (k = 0; k < sizeof(s->secrets) / sizeof(s->secrets[0]); k++) {
+		if (s->secrets[k] != NULL)
+			OPENSSL_cleanse(s->secrets[k], strlen(s->secrets[k]));
+		free(s->secrets[k]);
+		s->secrets[k] = NULL;
+	}
+	if (s->out != NULL)
+		OPENSSL_cleanse(s->out, s->outcap);
 	free(s->out);
 	s->out = NULL;
 	s->outlen = s->outcap = 0;
@@ -319,6 +547,8 @@ mxt_session_output(struct mxt_session *s, size_t *len)
 void
 mxt_session_output_done(struct mxt_session *s)
 {
+	if (s->out != NULL)
+		OPENSSL_cleanse(s->out, s->outlen); /* may have held credentials */
 	s->outlen = 0;
 }
 
@@ -377,8 +607,10 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 	size_t i;
 	int code = r->code;
 
-	for (i = 0; i < r->nlines; i++)
+	for (i = 0; i < r->nlines; i++) {
+		scrub(s, r->lines[i].p, r->lines[i].len);
 		transcript_reply_line(s, r, i);
+	}
 	if (st == NULL) {
 		/* RFC 2920 §3.1: a reply nobody asked for: desynchronised. */
 		mxt_reply_free(r);
@@ -463,6 +695,13 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 			return enter_quit(s);
 		}
 		return after_greeting(s); /* opportunistic: go on in plaintext */
+	case MXT_SS_AUTH:
+		if (code == 334)
+			return auth_continue(s, &st->reply);
+		if (code == 235)
+			return after_auth(s);
+		set_end(s, MXT_END_REJECTED, MXT_STAGE_AUTH);
+		return enter_quit(s);
 	case MXT_SS_ENVELOPE:
 		return next_rcpt(s);
 	case MXT_SS_DATA:

@@ -212,5 +212,106 @@ main(void)
 	T_CHECK(feed(&f, "250 extra\r\n") == MXT_SESS_CLOSE, "reply after the end: close");
 	teardown(&f);
 
+	/* AUTH PLAIN inside TLS: initial response, redacted in the record. */
+	{
+		size_t i, len;
+		const char *out;
+		struct mxt_reply r;
+
+		memset(&f, 0, sizeof(f));
+		f.p.ehlo = "client.example.test";
+		f.p.from = "u@example.test";
+		f.p.rcpts = rcpts1;
+		f.p.nrcpts = 1;
+		f.p.quit_after = MXT_QUIT_AFTER_RCPT;
+		f.p.user = "u";
+		f.p.password = "S3cr3t-Pa55";
+		mxt_session_init(&f.s, &f.p, &f.a, 1);
+		feed(&f, "220 hi\r\n");
+		mkreply("250-mx\r\n250 AUTH PLAIN LOGIN\r\n", &r);
+		mxt_session_reply(&f.s, &r);
+		mxt_reply_free(&r);
+		out = mxt_session_output(&f.s, &len);
+		T_CHECK(len > 11 && strncmp(out, "AUTH PLAIN AHUAUzNjcjN0LVBhNTU=\r\n", len) == 0,
+		    "AUTH PLAIN with initial response on the wire");
+		mxt_session_output_done(&f.s);
+		T_CHECK(strcmp(f.a.steps[f.a.nsteps - 1].command, "AUTH PLAIN <redacted>") == 0,
+		    "AUTH PLAIN redacted in the record");
+		/* The server echoes the blob and the password: scrubbed. */
+		feed(&f, "535 5.7.8 bad AUTH AHUAUzNjcjN0LVBhNTU= S3cr3t-Pa55\r\n");
+		T_CHECK(f.a.end == MXT_END_REJECTED && f.a.end_stage == MXT_STAGE_AUTH, "535 ends at AUTH");
+		for (i = 0; i < f.a.ntranscript; i++)
+			if (strstr(f.a.transcript[i].text, "S3cr3t") != NULL ||
+			    strstr(f.a.transcript[i].text, "AHUAUzNjcjN0LVBhNTU=") != NULL ||
+			    strstr(f.a.transcript[i].text, "UzNjcjN0LVBhNTU=") != NULL)
+				break;
+		T_CHECK(i == f.a.ntranscript, "no secret in the transcript");
+		T_CHECK(strstr(mxt_attempt_step(&f.a, MXT_STAGE_AUTH)->reply.lines[0].p, "S3cr3t") ==
+			NULL, "no secret in the stored reply");
+		teardown(&f);
+	}
+
+	/* No AUTH over plaintext unless allowed. */
+	setup(&f);
+	f.p.user = "u";
+	f.p.password = "pw-secret";
+	feed(&f, "220 hi\r\n");
+	feed(&f, "250-mx\r\n250 AUTH PLAIN\r\n");
+	T_CHECK(strstr(f.sent, "AUTH") == NULL && strstr(f.sent, "QUIT") != NULL,
+	    "no credentials over plaintext");
+	T_CHECK(f.a.end == MXT_END_LOCAL && f.a.end_stage == MXT_STAGE_AUTH, "local policy at auth");
+	teardown(&f);
+
+	/* AUTH LOGIN: username, password, each redacted. */
+	setup(&f);
+	f.p.user = "u";
+	f.p.password = "pw-secret";
+	f.p.allow_plaintext_auth = 1;
+	f.p.auth_mech = "LOGIN";
+	feed(&f, "220 hi\r\n");
+	feed(&f, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+	T_CHECK(strstr(f.sent, "AUTH LOGIN\r\n") != NULL, "AUTH LOGIN sent");
+	feed(&f, "334 VXNlcm5hbWU6\r\n");
+	T_CHECK(strstr(f.sent, "dQ==\r\n") != NULL, "username in base64");
+	feed(&f, "334 UGFzc3dvcmQ6\r\n");
+	T_CHECK(strstr(f.sent, "cHctc2VjcmV0\r\n") != NULL, "password in base64");
+	feed(&f, "235 2.7.0 ok\r\n");
+	T_CHECK(strstr(f.sent, "MAIL FROM:<>") != NULL, "MAIL after 235");
+	T_CHECK(strcmp(f.a.steps[4].command, "<redacted>") == 0, "LOGIN password redacted");
+	teardown(&f);
+
+	/* CRAM-MD5, the RFC 2195 example. */
+	setup(&f);
+	f.p.user = "tim";
+	f.p.password = "tanstaaftanstaaf";
+	f.p.allow_plaintext_auth = 1;
+	f.p.auth_mech = "CRAM-MD5";
+	feed(&f, "220 hi\r\n");
+	feed(&f, "250-mx\r\n250 AUTH CRAM-MD5\r\n");
+	feed(&f, "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n");
+	T_CHECK(strstr(f.sent, "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n") != NULL,
+	    "CRAM-MD5 response (RFC 2195 example)");
+	teardown(&f);
+
+	/* A challenge that is not base64 is cancelled with "*" (RFC 4954 §4);
+	 * an endless 334 loop is cut (L6). */
+	setup(&f);
+	f.p.user = "u";
+	f.p.password = "pw-secret";
+	f.p.allow_plaintext_auth = 1;
+	f.p.auth_mech = "LOGIN";
+	feed(&f, "220 hi\r\n");
+	feed(&f, "250-mx\r\n250 AUTH LOGIN\r\n");
+	feed(&f, "334 !!notbase64\r\n");
+	T_CHECK(strstr(f.sent, "*\r\n") != NULL, "bad challenge cancelled");
+	{
+		int k;
+
+		for (k = 0; k < 12; k++)
+			feed(&f, "334 \r\n");
+	}
+	T_CHECK(f.a.end == MXT_END_PROTOCOL, "AUTH loop ends as a protocol error");
+	teardown(&f);
+
 	return t_done();
 }
