@@ -73,6 +73,8 @@ struct mxt_config {
 	int allow_plaintext_auth; /* --allow-plaintext-auth */
 	int submission;         /* --submission: message submission (RFC 6409) */
 	int cert_warn_days;     /* --cert-warn-days N */
+	char *password;         /* read by the CLI (environment, file or prompt), never argv;
+				 * wiped by mxt_config_free() */
 };
 
 void mxt_config_init(struct mxt_config *c);

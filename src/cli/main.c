@@ -5,8 +5,12 @@
  * loop, renders, and maps the verdict onto the exit status.  All judgement
  * lives in the stages; this file only wires them.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +86,114 @@ make_target(const struct mxt_config *cfg)
 	return t;
 }
 
+/* Control bytes have no place in a password (and would break AUTH PLAIN). */
+static int
+password_ok(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Read a password from FILE: a regular file (no FIFO can block us, no
+ * symlink), at most 4 KiB, one trailing newline dropped. */
+static char *
+password_from_file(const char *path, char *err, size_t errlen)
+{
+	char buf[4097];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open --password-file: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) {
+		snprintf(err, errlen, "--password-file must be a regular file of at most 4 KiB");
+		close(fd);
+		return NULL;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		fprintf(stderr, "mxtrace: warning: %s is readable by other users\n", path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read --password-file: %s", strerror(errno));
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	{
+		char *p = strdup(buf);
+
+		explicit_bzero(buf, sizeof(buf));
+		return p;
+	}
+}
+
+/* Prompt on the terminal with echo off. */
+static char *
+password_prompt(const char *user, char *err, size_t errlen)
+{
+	struct termios old, quiet;
+	char buf[1024];
+	FILE *tty = fopen("/dev/tty", "r+e");
+	char *p = NULL;
+
+	if (tty == NULL) {
+		snprintf(err, errlen, "no password: set MXTRACE_PASSWORD or use --password-file");
+		return NULL;
+	}
+	fprintf(tty, "Password for %s: ", user);
+	fflush(tty);
+	if (tcgetattr(fileno(tty), &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	}
+	if (fgets(buf, sizeof(buf), tty) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		p = strdup(buf);
+	}
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fprintf(tty, "\n");
+	fclose(tty);
+	explicit_bzero(buf, sizeof(buf));
+	if (p == NULL)
+		snprintf(err, errlen, "no password given");
+	return p;
+}
+
+/* RFC 4954 credentials: the password never comes from argv. */
+static int
+get_password(struct mxt_config *cfg, char *err, size_t errlen)
+{
+	const char *env = getenv("MXTRACE_PASSWORD");
+
+	if (cfg->user == NULL)
+		return 0;
+	if (env != NULL)
+		cfg->password = strdup(env);
+	else if (cfg->password_file != NULL)
+		cfg->password = password_from_file(cfg->password_file, err, errlen);
+	else if (isatty(STDIN_FILENO))
+		cfg->password = password_prompt(cfg->user, err, errlen);
+	else
+		snprintf(err, errlen, "no password: set MXTRACE_PASSWORD or use --password-file");
+	if (cfg->password == NULL)
+		return -1;
+	if (!password_ok(cfg->password)) {
+		snprintf(err, errlen, "the password contains control characters");
+		return -1;
+	}
+	return 0;
+}
+
 static uint64_t
 seed_of(const struct mxt_config *cfg)
 {
@@ -151,6 +263,11 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s\nTry 'mxtrace --help'.\n", err);
 		mxt_config_free(&cfg);
 		return rc < 0 ? MXT_EXIT_USAGE : 0;
+	}
+	if (get_password(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mxtrace: %s\n", err);
+		mxt_config_free(&cfg);
+		return MXT_EXIT_USAGE;
 	}
 	memset(&r, 0, sizeof(r));
 	r.cfg = &cfg;

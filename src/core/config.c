@@ -52,6 +52,10 @@ mxt_config_free(struct mxt_config *c)
 	free(c->ca_file);
 	free(c->user);
 	free(c->password_file);
+	if (c->password != NULL) {
+		explicit_bzero(c->password, strlen(c->password));
+		free(c->password);
+	}
 	free(c->auth_mech);
 	free(c->body);
 	free(c->body_file);

@@ -249,6 +249,10 @@ mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
 	pr->sp.tls_on_connect = cfg->tls_on_connect || default_port(cfg) == 465;
 	pr->sp.quit_after = cfg->quit_after;
 	pr->sp.send = cfg->send;
+	pr->sp.user = cfg->user;
+	pr->sp.password = cfg->password;
+	pr->sp.auth_mech = cfg->auth_mech;
+	pr->sp.allow_plaintext_auth = cfg->allow_plaintext_auth;
 	pr->canary_sp = pr->sp;
 	pr->canary_sp.tls_on_connect = 0;
 	pr->canary_sp.quit_after = MXT_QUIT_AFTER_CONNECT;
