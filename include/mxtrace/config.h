@@ -73,6 +73,8 @@ struct mxt_config {
 	int allow_plaintext_auth; /* --allow-plaintext-auth */
 	int submission;         /* --submission: message submission (RFC 6409) */
 	int cert_warn_days;     /* --cert-warn-days N */
+	char *body_data;        /* --body-file contents, read by the CLI */
+	size_t body_data_len;
 	char *password;         /* read by the CLI (environment, file or prompt), never argv;
 				 * wiped by mxt_config_free() */
 };

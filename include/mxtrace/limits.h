@@ -55,4 +55,8 @@
 /* RFC 5321 §4.5.3.1.6: a text line in DATA is at most 1000 octets incl. CRLF. */
 #define MXT_DATA_LINE_MAX 998
 
+/* --send: largest message (--size padding) and --body-file we hold in memory. */
+#define MXT_SEND_SIZE_MAX (64ull * 1024 * 1024)
+#define MXT_BODY_FILE_MAX (16 * 1024 * 1024)
+
 #endif

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "mxtrace/config.h"
+#include "mxtrace/message.h"
 #include "mxtrace/record.h"
 
 struct mxt_session_params {
@@ -23,8 +24,9 @@ struct mxt_session_params {
 	int tls_on_connect;  /* TLS runs before the banner (port 465) */
 	enum mxt_quit_after quit_after;
 	int send;            /* DATA with message, else RSET after RCPT */
-	const char *message; /* with send: the message, CRLF lines, dot-stuffed */
+	const char *message; /* with send: a ready message (tests), else built from msg */
 	size_t message_len;
+	const struct mxt_message_params *msg; /* with send: built once EHLO told us 8BITMIME */
 	/* RFC 4954 AUTH, when user is set. */
 	const char *user;
 	const char *password;
@@ -67,6 +69,9 @@ struct mxt_session {
 	const char *mech;  /* AUTH mechanism in use */
 	int auth_steps;    /* 334 round trips so far (L6) */
 	char *secrets[4];  /* encodings of the credentials, scrubbed from every record */
+	char *msgbuf;      /* the message built for this server (owned) */
+	size_t msglen;
+	int msg8bit;
 };
 
 /* Begin a session on attempt a (a->started_ms set).  The first action is

@@ -20,6 +20,7 @@
 
 #include "mxtrace/conn.h"
 #include "mxtrace/dns.h"
+#include "mxtrace/limits.h"
 #include "mxtrace/probe.h"
 #include "mxtrace/report.h"
 #include "options.h"
@@ -194,6 +195,44 @@ get_password(struct mxt_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* --body-file: a regular file, at most MXT_BODY_FILE_MAX bytes. */
+static int
+read_body_file(struct mxt_config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	if (cfg->body_file == NULL)
+		return 0;
+	fd = open(cfg->body_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot open --body-file %s: %s", cfg->body_file,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > MXT_BODY_FILE_MAX) {
+		snprintf(err, errlen, "--body-file must be a regular file of at most %d MiB",
+		    MXT_BODY_FILE_MAX / (1024 * 1024));
+		close(fd);
+		return -1;
+	}
+	cfg->body_data = malloc((size_t)st.st_size + 1);
+	while (cfg->body_data != NULL && got < (size_t)st.st_size &&
+	    (n = read(fd, cfg->body_data + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	if (cfg->body_data == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cfg->body_data_len = got;
+	return 0;
+}
+
 static uint64_t
 seed_of(const struct mxt_config *cfg)
 {
@@ -264,7 +303,7 @@ main(int argc, char **argv)
 		mxt_config_free(&cfg);
 		return rc < 0 ? MXT_EXIT_USAGE : 0;
 	}
-	if (get_password(&cfg, err, sizeof(err)) < 0) {
+	if (get_password(&cfg, err, sizeof(err)) < 0 || read_body_file(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mxtrace: %s\n", err);
 		mxt_config_free(&cfg);
 		return MXT_EXIT_USAGE;

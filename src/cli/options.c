@@ -207,11 +207,11 @@ static struct opt_row rows[] = {
 	{ OPT_ALLOW_PLAINTEXT_AUTH, 0, "allow-plaintext-auth", NULL, GRP_AUTH, 1,
 	  "allow AUTH without TLS", NULL },
 
-	{ OPT_SEND, 0, "send", NULL, GRP_SESSION, 0, "send a test message (DATA)", NULL },
-	{ OPT_BODY, 0, "body", "TEXT", GRP_SESSION, 0, "message body for --send", NULL },
-	{ OPT_BODY_FILE, 0, "body-file", "FILE", GRP_SESSION, 0,
+	{ OPT_SEND, 0, "send", NULL, GRP_SESSION, 1, "send a test message (DATA)", NULL },
+	{ OPT_BODY, 0, "body", "TEXT", GRP_SESSION, 1, "message body for --send", NULL },
+	{ OPT_BODY_FILE, 0, "body-file", "FILE", GRP_SESSION, 1,
 	  "read the message body from FILE", NULL },
-	{ OPT_SIZE, 0, "size", "N", GRP_SESSION, 0, "declare SIZE=N on MAIL FROM", NULL },
+	{ OPT_SIZE, 0, "size", "N", GRP_SESSION, 1, "pad the test message to N bytes", NULL },
 	{ OPT_QUIT_AFTER, 0, "quit-after", "STAGE", GRP_SESSION, 1,
 	  "stop after", quit_after_values },
 
@@ -922,7 +922,7 @@ apply(struct ctx *c, const struct opt_row *r, const char *arg, FILE *out)
 	case OPT_BODY_FILE:
 		return parse_path(c, arg, &cfg->body_file);
 	case OPT_SIZE:
-		if (parse_uint(c, arg, 1, UINT64_MAX, &u) != 0)
+		if (parse_uint(c, arg, 1, MXT_SEND_SIZE_MAX, &u) != 0)
 			return -1;
 		cfg->size = u;
 		return 0;

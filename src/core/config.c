@@ -59,6 +59,7 @@ mxt_config_free(struct mxt_config *c)
 	free(c->auth_mech);
 	free(c->body);
 	free(c->body_file);
+	free(c->body_data);
 	free(c->resolver);
 	free(c->batch);
 	mxt_config_init(c);

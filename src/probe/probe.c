@@ -9,7 +9,9 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mxtrace/conn.h"
@@ -26,6 +28,7 @@ struct probe {
 	mxt_probe_done_cb *done;
 	void *arg;
 	struct mxt_session_params sp, canary_sp;
+	struct mxt_message_params msg;
 	struct mxt_conn **conns; /* parallel to t->attempts */
 	size_t first, next, running;
 	int canary_phase;
@@ -116,12 +119,35 @@ need_canary(const struct probe *pr)
 	return n > 0 && mxt_now_ms() < pr->hard;
 }
 
+/* With --send, attempts run one at a time in preference order and stop
+ * like an MTA (RFC 5321 §5.1): at the first success or 5xx; connect
+ * failures and 4xx move on.  Mail is never delivered twice. */
+static int
+delivery_settled(const struct mxt_attempt *a)
+{
+	const struct mxt_step *last = a->nsteps > 0 ? &a->steps[a->nsteps - 1] : NULL;
+	size_t i;
+
+	if (a->end == MXT_END_OK)
+		return 1;
+	if (a->end != MXT_END_REJECTED)
+		return 0;
+	for (i = a->nsteps; i > 0; i--) {
+		last = &a->steps[i - 1];
+		if (last->stage != MXT_STAGE_QUIT && last->stage != MXT_STAGE_RSET)
+			break;
+	}
+	return last != NULL && last->reply.code >= 500;
+}
+
 static void
 on_conn_done(void *arg, struct mxt_conn *c)
 {
 	struct probe *pr = arg;
 
 	pr->running--;
+	if (pr->cfg->send && pr->next > 0 && delivery_settled(&pr->t->attempts[pr->next - 1]))
+		pr->next = pr->t->nattempts; /* the rest stay not_tried */
 	if (!pr->aborting)
 		start_some(pr);
 }
@@ -157,8 +183,9 @@ start_canary(struct probe *pr)
 static void
 start_some(struct probe *pr)
 {
-	size_t cap = pr->cfg->concurrency > 0 ? (size_t)pr->cfg->concurrency
-					      : MXT_CONCURRENCY_DEFAULT;
+	size_t cap = pr->cfg->send	       ? 1
+	    : pr->cfg->concurrency > 0 ? (size_t)pr->cfg->concurrency
+				       : MXT_CONCURRENCY_DEFAULT;
 
 	while (pr->running < cap && pr->next < pr->t->nattempts) {
 		struct mxt_attempt *a = &pr->t->attempts[pr->next];
@@ -249,6 +276,19 @@ mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
 	pr->sp.tls_on_connect = cfg->tls_on_connect || default_port(cfg) == 465;
 	pr->sp.quit_after = cfg->quit_after;
 	pr->sp.send = cfg->send;
+	if (cfg->send) {
+		pr->msg.from = pr->sp.from;
+		pr->msg.to = t->rcpts;
+		pr->msg.nto = t->nrcpts;
+		pr->msg.body = cfg->body;
+		pr->msg.body_file_data = cfg->body_data;
+		pr->msg.body_file_len = cfg->body_data_len;
+		pr->msg.pad_to = cfg->size;
+		pr->msg.now = (int64_t)time(NULL);
+		if (getrandom(&pr->msg.rand, sizeof(pr->msg.rand), 0) != sizeof(pr->msg.rand))
+			pr->msg.rand = (uint64_t)mxt_now_ms() * 0x9e3779b97f4a7c15ULL;
+		pr->sp.msg = &pr->msg;
+	}
 	pr->sp.user = cfg->user;
 	pr->sp.password = cfg->password;
 	pr->sp.auth_mech = cfg->auth_mech;

@@ -174,19 +174,67 @@ enter_ehlo(struct mxt_session *s, int after_tls)
 
 /* MAIL FROM and RCPT TO; one pipelined group when the server offers
  * PIPELINING (RFC 2920 §3.1: MAIL and RCPT may appear anywhere in a group). */
+static enum mxt_session_action local_stop(struct mxt_session *s, enum mxt_stage st,
+    const char *why);
+
+/* With --send: the message for this server (8BITMIME decides whether an
+ * 8-bit body may go, RFC 6152).  Returns 0, or -1 with a reason in err. */
+static int
+build_message(struct mxt_session *s, char *err, size_t errlen)
+{
+	struct mxt_message_params mp;
+
+	if (s->p->message != NULL || s->msgbuf != NULL)
+		return 0;
+	if (s->p->msg == NULL) {
+		snprintf(err, errlen, "no message to send");
+		return -1;
+	}
+	mp = *s->p->msg;
+	mp.ehlo = s->p->ehlo;
+	mp.eightbit_ok = s->a->have_caps && (s->a->caps.flags & MXT_CAP_8BITMIME);
+	if (mxt_message_build(&mp, &s->msgbuf, &s->msglen, err, errlen) < 0)
+		return -1;
+	s->msg8bit = strstr(s->msgbuf, "Content-Transfer-Encoding: 8bit\r\n") != NULL;
+	return 0;
+}
+
+static const char *
+message(const struct mxt_session *s, size_t *len)
+{
+	if (s->p->message != NULL) {
+		*len = s->p->message_len;
+		return s->p->message;
+	}
+	*len = s->msglen;
+	return s->msgbuf;
+}
+
+/* MAIL FROM and RCPT TO; one pipelined group when the server offers
+ * PIPELINING (RFC 2920 §3.1: MAIL and RCPT may appear anywhere in a group). */
 static enum mxt_session_action
 enter_envelope(struct mxt_session *s)
 {
-	char line[600];
-	size_t i;
+	char line[600], params[64] = "";
+	size_t i, off = 0;
 	int pipelining = s->a->have_caps && (s->a->caps.flags & MXT_CAP_PIPELINING);
 
 	s->state = MXT_SS_ENVELOPE;
-	if (s->p->send && s->a->have_caps && (s->a->caps.flags & MXT_CAP_SIZE))
-		snprintf(line, sizeof(line), "MAIL FROM:<%s> SIZE=%zu", s->p->from,
-		    s->p->message_len);
-	else
-		snprintf(line, sizeof(line), "MAIL FROM:<%s>", s->p->from);
+	if (s->p->send) {
+		char err[256];
+		size_t mlen;
+
+		if (build_message(s, err, sizeof(err)) < 0)
+			return local_stop(s, MXT_STAGE_MAIL, err);
+		message(s, &mlen);
+		/* RFC 1870: declare the size, so an oversized message is refused
+		 * up front; RFC 6152 §3: declare an 8-bit body. */
+		if (s->a->have_caps && (s->a->caps.flags & MXT_CAP_SIZE))
+			off += (size_t)snprintf(params + off, sizeof(params) - off, " SIZE=%zu", mlen);
+		if (s->msg8bit)
+			snprintf(params + off, sizeof(params) - off, " BODY=8BITMIME");
+	}
+	snprintf(line, sizeof(line), "MAIL FROM:<%s>%s", s->p->from, params);
 	if (command(s, MXT_STAGE_MAIL, line) < 0)
 		return MXT_SESS_CLOSE;
 	if (s->p->quit_after == MXT_QUIT_AFTER_MAIL || !pipelining)
@@ -521,6 +569,8 @@ mxt_session_free(struct mxt_session *s)
 	if (s->out != NULL)
 		OPENSSL_cleanse(s->out, s->outcap);
 	free(s->out);
+	free(s->msgbuf);
+	s->msgbuf = NULL;
 	s->out = NULL;
 	s->outlen = s->outcap = 0;
 }
@@ -711,16 +761,18 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 		} else {
 			struct mxt_step *d = mxt_attempt_add_step(a, MXT_STAGE_DATA_END);
 			char info[64];
+			size_t mlen;
+			const char *m = message(s, &mlen);
 
 			if (d == NULL)
 				return MXT_SESS_CLOSE;
 			d->command = strdup(".");
 			d->started_ms = mxt_now_ms() - s->t0;
 			s->state = MXT_SS_DATA_END;
-			if (out_append(s, s->p->message, s->p->message_len) < 0 ||
-			    out_append(s, ".\r\n", 3) < 0)
+
+			if (out_append(s, m, mlen) < 0 || out_append(s, ".\r\n", 3) < 0)
 				return MXT_SESS_CLOSE;
-			snprintf(info, sizeof(info), "<message: %zu bytes>", s->p->message_len);
+			snprintf(info, sizeof(info), "<message: %zu bytes>", mlen);
 			transcript(s, MXT_DIR_INFO, info, strlen(info));
 			transcript(s, MXT_DIR_CLIENT, ".", 1);
 			return MXT_SESS_SEND;
