@@ -155,7 +155,7 @@ static struct opt_value quit_after_values[] = {
 static struct opt_value format_values[] = {
 	{ "text", MXT_FORMAT_TEXT, 1, 1 },
 	{ "json", MXT_FORMAT_JSON, 1, 0 },
-	{ "nagios", MXT_FORMAT_NAGIOS, 0, 0 },
+	{ "nagios", MXT_FORMAT_NAGIOS, 1, 0 },
 	{ "openmetrics", MXT_FORMAT_OPENMETRICS, 0, 0 },
 	{ NULL, 0, 0, 0 },
 };

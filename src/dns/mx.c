@@ -199,6 +199,18 @@ struct mxsort {
 	char *host;
 };
 
+/* Canonical order first (preference, then name), so the shuffle depends
+ * only on the seed, not on the order the resolver returned. */
+static int
+mxsort_name_cmp(const void *a, const void *b)
+{
+	const struct mxsort *x = a, *y = b;
+
+	if (x->pref != y->pref)
+		return x->pref < y->pref ? -1 : 1;
+	return strcasecmp(x->host ? x->host : "", y->host ? y->host : "");
+}
+
 static int
 mxsort_cmp(const void *a, const void *b)
 {
@@ -254,11 +266,15 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 		v = calloc(n ? n : 1, sizeof(*v));
 		for (i = 0, m = mx; v != NULL && m != NULL; m = m->next, i++) {
 			v[i].pref = m->priority;
-			v[i].key = mxt_rand_next(run->rng);
 			v[i].host = m->host;
 		}
-		if (v != NULL)
+		if (v != NULL) {
+			qsort(v, n, sizeof(*v), mxsort_name_cmp);
+			for (i = 0; i < n; i++)
+				v[i].key = mxt_rand_next(run->rng);
+			/* RFC 5321 §5.1: by preference, equal ones in random order. */
 			qsort(v, n, sizeof(*v), mxsort_cmp);
+		}
 		for (i = 0; v != NULL && i < n; i++) {
 			struct mxt_exchanger *x;
 			int null = v[i].host == NULL || v[i].host[0] == '\0' ||

@@ -241,28 +241,69 @@ mxt_render_text(FILE *out, struct mxt_target *const *targets, size_t n,
 	return o.err ? -1 : 0;
 }
 
+/* The attempt the verdict rests on: through the "via" exchanger, else the
+ * first one. */
+static const struct mxt_attempt *
+verdict_attempt(const struct mxt_target *t)
+{
+	size_t i;
+
+	for (i = 0; t->verdict.via != NULL && i < t->nattempts; i++)
+		if (strcmp(t->dns.mx[t->attempts[i].mx_index].name, t->verdict.via) == 0 &&
+		    t->attempts[i].end == MXT_END_OK)
+			return &t->attempts[i];
+	return t->nattempts > 0 ? &t->attempts[0] : NULL;
+}
+
 int
 mxt_render_nagios(FILE *out, struct mxt_target *const *targets, size_t n,
     const struct mxt_config *cfg)
 {
+	static const struct {
+		enum mxt_stage stage;
+		const char *label;
+	} perf[] = {{MXT_STAGE_BANNER, "banner"}, {MXT_STAGE_EHLO, "ehlo"},
+	    {MXT_STAGE_STARTTLS, "starttls"}, {MXT_STAGE_EHLO_TLS, "ehlo_tls"},
+	    {MXT_STAGE_AUTH, "auth"}, {MXT_STAGE_MAIL, "mail"}, {MXT_STAGE_RCPT, "rcpt"},
+	    {MXT_STAGE_DATA_END, "data"}};
 	size_t i, j;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct mxt_target *t = targets[i];
+		const struct mxt_attempt *a = verdict_attempt(t);
 		char st[16], *sum = mxt_escape_str(t->verdict.summary, 200);
+		size_t crit = 0, warn = 0;
 
 		upper(st, mxt_status_name(t->verdict.status), sizeof(st));
-		/* Nagios plugin API: "STATUS - text | perfdata"; '|' is reserved. */
+		/* Nagios plugin API: "SERVICE STATUS - text | perfdata"; '|' is
+		 * reserved, so it cannot appear in the text. */
 		for (j = 0; sum != NULL && sum[j]; j++)
 			if (sum[j] == '|')
 				sum[j] = '/';
-		if (fprintf(out, "MXTRACE %s - %s | dns=%lldms attempts=%zu\n", st,
-			sum ? sum : "", (long long)t->dns.duration_ms, t->nattempts) < 0)
+		for (j = 0; j < t->nfindings; j++) {
+			crit += t->findings[j].severity == MXT_SEV_CRITICAL;
+			warn += t->findings[j].severity == MXT_SEV_WARNING;
+		}
+		if (fprintf(out, "MXTRACE %s - %s | dns=%lldms", st, sum ? sum : "",
+			(long long)t->dns.duration_ms) < 0)
+			rc = -1;
+		if (a != NULL && a->connect == MXT_CONN_OK)
+			fprintf(out, " connect=%lldms", (long long)a->connect_ms);
+		for (j = 0; a != NULL && j < sizeof(perf) / sizeof(perf[0]); j++) {
+			const struct mxt_step *s = mxt_attempt_step(a, perf[j].stage);
+
+			if (s != NULL && s->status == MXT_STEP_REPLIED)
+				fprintf(out, " %s=%lldms", perf[j].label, (long long)s->duration_ms);
+		}
+		if (a != NULL && a->tls.ok)
+			fprintf(out, " tls=%lldms", (long long)a->tls.duration_ms);
+		if (fprintf(out, " total=%lldms attempts=%zu critical=%zu warnings=%zu\n",
+			(long long)t->duration_ms, t->nattempts, crit, warn) < 0)
 			rc = -1;
 		free(sum);
 	}
-	if (fflush(out) == EOF)
+	if (fflush(out) == EOF || ferror(out))
 		rc = -1;
 	return rc;
 }

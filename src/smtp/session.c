@@ -456,6 +456,8 @@ after_ehlo(struct mxt_session *s)
 {
 	int offered = s->a->have_caps && (s->a->caps.flags & MXT_CAP_STARTTLS);
 
+	if (s->p->quit_after == MXT_QUIT_AFTER_EHLO)
+		return after_greeting(s);
 	if (!s->tls_active && s->p->starttls != MXT_STARTTLS_NEVER) {
 		if (offered) {
 			s->state = MXT_SS_STARTTLS;

@@ -6,6 +6,7 @@ and real Postfix instances, inside the lab's network namespace.
 Usage: test_lab.py [TEST_NAME ...]   (the lab must be up: tests/lab/lab.sh up)
 Every JSON output is validated against docs/mxtrace.schema.json.
 """
+import os
 import sys
 
 from harness import attempt, codes, main, run, step, test
@@ -171,6 +172,387 @@ def help_and_version():
     r = run("--version", json_out=False, ca=False)
     assert_eq(r.rc, 0, "--version exit")
     assert r.out.decode().startswith("mxtrace 0."), r.out
+
+
+# ---- issue 3: DNS semantics and client identity ----
+
+def mx_names(d):
+    return [x["name"] for x in d["dns"]["exchangers"]]
+
+
+@test
+def equal_preference_order_is_seeded():
+    orders = {}
+    for seed in range(12):
+        d = run("--seed", str(seed), "--quit-after", "connect", "equal.test").json
+        orders[seed] = tuple(mx_names(d))
+        assert sorted(orders[seed]) == ["a.equal.test", "b.equal.test", "c.equal.test"], orders[seed]
+    again = tuple(mx_names(run("--seed", "5", "--quit-after", "connect", "equal.test").json))
+    assert_eq(again, orders[5], "same seed, same order")
+    assert len(set(orders.values())) > 1, "order varies across seeds: %r" % set(orders.values())
+    firsts = {o[0] for o in orders.values()}
+    assert len(firsts) >= 2, "more than one host comes first: %r" % firsts
+
+
+@test
+def null_mx():
+    d = run("nullmx.test").json
+    assert_eq(d["dns"]["source"], "null", "null MX source")
+    assert_eq(d["attempts"], [], "no connection to a null MX domain")
+    assert_in("dns.null_mx", codes(d), "finding")
+    assert_eq(d["verdict"]["status"], "critical", "verdict")
+
+
+@test
+def null_mx_beside_other_mx():
+    d = run("nullmix.test").json
+    assert_eq(d["dns"]["source"], "null", "treated as null MX (RFC 7505, Postfix)")
+    assert d["dns"]["null_mx_mixed"], "mixed flag"
+    assert_in("dns.null_mx_with_mx", codes(d), "finding")
+    assert_eq(d["attempts"], [], "not probed")
+
+
+@test
+def mx_target_is_cname():
+    d = run("cname.test").json
+    x = d["dns"]["exchangers"][0]
+    assert_in("cname", x["flags"], "flag")
+    assert_eq(x["cname"], "mx1.healthy.test", "canonical name")
+    assert_in("dns.mx_cname", codes(d), "finding")
+
+
+@test
+def mx_target_without_address():
+    d = run("noaddr.test").json
+    x = d["dns"]["exchangers"][0]
+    assert_in("no_address", x["flags"], "flag")
+    assert_eq(x["a_query"]["status"], "nodata", "A NODATA")
+    assert_in("dns.mx_no_address", codes(d), "finding")
+    assert_eq(d["attempts"], [], "nothing to connect to")
+
+
+@test
+def mx_target_nxdomain_is_skipped():
+    d = run("badfqdn.test").json
+    x = d["dns"]["exchangers"]
+    assert_eq(x[0]["name"], "missing.badfqdn.test", "bad MX first")
+    assert_in("nxdomain", x[0]["flags"], "bad FQDN flagged")
+    assert_eq(x[0]["a_query"]["status"], "nxdomain", "A NXDOMAIN")
+    assert_in("dns.mx_nxdomain", codes(d), "finding")
+    assert_eq([a["address"] for a in d["attempts"]], ["127.0.1.2"], "only mx2 probed")
+
+
+@test
+def mx_target_ip_literal():
+    d = run("iplit.test").json
+    x = d["dns"]["exchangers"][0]
+    assert_in("ip_literal", x["flags"], "flag")
+    assert_in("dns.mx_ip_literal", codes(d), "finding")
+    assert_eq(d["attempts"], [], "an IP literal MX is not connected to")
+
+
+@test
+def servfail_is_kept_apart():
+    d = run("servfail.test").json
+    assert_eq(d["dns"]["mx_query"]["status"], "servfail", "SERVFAIL kept apart")
+    assert_eq(d["dns"]["source"], "none", "no implicit MX after SERVFAIL")
+    assert_eq(d["attempts"], [], "nothing probed")
+    assert_in("dns.servfail", codes(d), "finding")
+    assert_eq(d["verdict"]["status"], "unknown", "temporary: inconclusive")
+
+
+@test
+def unreachable_resolver():
+    r = run("--resolver", "127.0.0.99", "healthy.test")
+    d = r.json
+    assert_eq(d["dns"]["resolver"], "127.0.0.99:53", "resolver recorded")
+    assert_eq(d["dns"]["mx_query"]["status"], "unreachable", "unreachable resolver")
+    assert_in("dns.unreachable", codes(d), "finding")
+    assert_eq(r.rc, 3, "exit unknown")
+
+
+@test
+def resolver_option_with_port():
+    d = run("--resolver", "127.0.0.53:53", "healthy.test").json
+    assert_eq(d["dns"]["resolver"], "127.0.0.53:53", "resolver recorded")
+    assert_eq(d["dns"]["mx_query"]["status"], "ok", "answered")
+
+
+@test
+def idn_domain():
+    d = run("bücher.test").json
+    assert_eq(d["target"]["domain"], "xn--bcher-kva.test", "A-label")
+    assert_eq(d["target"]["domain_unicode"], "bücher.test", "U-label")
+    assert_eq(mx_names(d), ["mx1.healthy.test"], "MX of the IDN domain")
+    assert_eq(d["target"]["recipients"], ["postmaster@xn--bcher-kva.test"], "recipient in A-label form")
+
+
+@test
+def aaaa_only_exchanger():
+    d = run("v6only.test").json
+    x = d["dns"]["exchangers"][0]
+    assert_eq([(a["address"], a["family"]) for a in x["addresses"]], [("::1", "ipv6")], "AAAA only")
+    assert_eq(x["a_query"]["status"], "nodata", "no A")
+    a = attempt(d, "::1")
+    assert_eq(step(a, "banner")["reply"]["code"], 220, "reached over IPv6")
+    assert_eq(d["client"]["local_ipv6"], "::1", "local IPv6 source")
+
+
+@test
+def family_restriction():
+    d = run("-4", "v6only.test").json
+    assert_eq(d["dns"]["exchangers"][0]["aaaa_query"]["status"], "not_run", "-4: no AAAA query")
+    assert_eq(d["attempts"], [], "-4: nothing to probe on an AAAA-only MX")
+    d = run("-6", "healthy.test").json
+    assert_eq(d["dns"]["exchangers"][0]["a_query"]["status"], "not_run", "-6: no A query")
+
+
+@test
+def client_forward_confirmed_ptr():
+    d = run("--source", "127.0.2.1", "healthy.test").json
+    c = d["client"]
+    assert_eq(c["local_ipv4"], "127.0.2.1", "source")
+    assert_eq(c["ptr"], "client-ok.test", "PTR")
+    assert c["fcrdns"], "forward-confirmed"
+    assert_eq((c["ehlo_name"], c["ehlo_source"]), ("client-ok.test", "ptr"), "EHLO from PTR")
+    assert c["ehlo_resolves"], "EHLO name resolves"
+    assert_eq(step(attempt(d, "127.0.1.1"), "ehlo")["command"], "EHLO client-ok.test", "sent")
+    assert attempt(d, "127.0.1.1")["local"].startswith("127.0.2.1:"), "bound to --source"
+    for code in ("client.ptr_missing", "client.ptr_mismatch"):
+        assert code not in codes(d), code
+
+
+@test
+def client_without_ptr():
+    d = run("--source", "127.0.2.2", "healthy.test").json
+    c = d["client"]
+    assert_eq(c["ptr"], None, "no PTR")
+    assert_eq(c["ptr_query"]["status"], "nxdomain", "PTR NXDOMAIN")
+    assert_eq((c["ehlo_name"], c["ehlo_source"]), ("[127.0.2.2]", "literal"), "address literal")
+    assert_in("client.ptr_missing", codes(d), "finding")
+
+
+@test
+def client_ptr_not_forward_confirmed():
+    d = run("--source", "127.0.2.3", "healthy.test").json
+    c = d["client"]
+    assert_eq(c["ptr"], "client-bad.test", "PTR")
+    assert not c["fcrdns"], "not forward-confirmed"
+    assert_in("client.ptr_mismatch", codes(d), "finding")
+
+
+@test
+def ehlo_option_unresolvable():
+    d = run("--ehlo", "nowhere.nosuch.test", "healthy.test").json
+    c = d["client"]
+    assert_eq((c["ehlo_name"], c["ehlo_source"]), ("nowhere.nosuch.test", "option"), "--ehlo")
+    assert not c["ehlo_resolves"], "does not resolve"
+    assert_in("client.ehlo_name_unresolvable", codes(d), "finding")
+
+
+# ---- issue 4: probe stage against real Postfix ----
+
+def mailbox(mta, domain, user):
+    from harness import RUN
+    import glob
+    return sorted(glob.glob(os.path.join(RUN, "mta", mta, "mail", domain, user, "new", "*")))
+
+
+@test
+def probe_delivers_nothing():
+    before = mailbox("mx1", "healthy.test", "test") + mailbox("mx2", "healthy.test", "test")
+    d = run("test@healthy.test").json
+    for a in d["attempts"]:
+        assert_eq(step(a, "rcpt")["reply"]["code"], 250, "recipient accepted")
+    after = mailbox("mx1", "healthy.test", "test") + mailbox("mx2", "healthy.test", "test")
+    assert_eq(after, before, "no message delivered without --send")
+
+
+@test
+def send_delivers_test_message():
+    import tempfile
+    before = mailbox("mx1", "healthy.test", "user")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("first line\n.hidden\nlast line\n")
+        body = f.name
+    d = run("--send", "--body-file", body, "user@healthy.test").json
+    os.unlink(body)
+    assert_eq(d["verdict"]["status"], "ok", "verdict")
+    assert_in("data.accepted", codes(d), "data.accepted finding")
+    a = attempt(d, "127.0.1.1")
+    assert_eq(step(a, "data")["reply"]["code"], 354, "354 to DATA")
+    assert_eq(step(a, "data_end")["reply"]["code"], 250, "accepted")
+    assert "SIZE=" in step(a, "mail")["command"], "SIZE= on MAIL FROM"
+    mx2 = attempt(d, "127.0.1.2")
+    assert_eq(mx2["connect"]["status"], "not_tried", "delivered once, through mx1 only")
+    new = [m for m in mailbox("mx1", "healthy.test", "user") if m not in before]
+    assert_eq(len(new), 1, "one new message in the mailbox")
+    text = open(new[0], "rb").read().decode()
+    head, _, body = text.partition("\n\n")
+    for h in ("From: ", "To: user@healthy.test", "Subject: mxtrace test message", "Date: ",
+              "Message-ID: <", "MIME-Version: 1.0"):
+        assert ("\n" + h) in ("\n" + head), "header %r in %r" % (h, head)
+    assert_eq(body.splitlines(), ["first line", ".hidden", "last line"], "body, dot-stuffing undone by the server")
+
+
+@test
+def quit_after_stops_early():
+    d = run("--quit-after", "ehlo", "healthy.test").json
+    for a in d["attempts"]:
+        stages = [s["stage"] for s in a["steps"]]
+        assert_eq(stages, ["banner", "ehlo", "quit"], "quit after EHLO")
+
+
+@test
+def starttls_never():
+    d = run("--starttls", "never", "healthy.test").json
+    a = attempt(d, "127.0.1.1")
+    assert not a["tls"]["attempted"], "no TLS"
+    assert "starttls" not in [s["stage"] for s in a["steps"]], "no STARTTLS sent"
+
+
+@test
+def firewalled_connect_times_out():
+    r = run("--timeout-connect", "1", "firewalled.test")
+    d = r.json
+    a = attempt(d, "127.0.1.21")
+    assert_eq(a["connect"]["status"], "timeout", "filtered: timeout")
+    assert a["connect"]["duration_ms"] < 2500, "within the connect deadline"
+    assert_in("connect.timeout", codes(d), "finding")
+    assert_eq(r.rc, 2, "critical")
+
+
+@test
+def refused_connection():
+    d = run("--server", "127.0.1.20", "--to", "postmaster@healthy.test").json
+    a = attempt(d, "127.0.1.20")
+    assert_eq(a["connect"]["status"], "refused", "RST")
+    assert_in("connect.refused", codes(d), "finding")
+
+
+# ---- issue 5: scenarios: verdict, diagnosis codes, exit code ----
+
+def scenario(args, status, rc, want, absent=()):
+    r = run(*args)
+    d = r.json
+    assert_eq(d["verdict"]["status"], status, "verdict for %r (%s)" % (args, d["verdict"]["summary"]))
+    assert_eq(r.rc, rc, "exit code for %r" % (args,))
+    for c in want:
+        assert_in(c, codes(d), "codes for %r" % (args,))
+    for c in absent:
+        assert c not in codes(d), "%s unexpected for %r" % (c, args)
+    return d
+
+
+@test
+def scenario_healthy():
+    scenario(["healthy.test"], "ok", 0, ["delivery.ok"], ["delivery.fallback"])
+
+
+@test
+def scenario_fallback_to_secondary():
+    d = scenario(["fallback.test"], "warning", 1, ["delivery.fallback", "connect.refused"])
+    assert_eq(d["verdict"]["via"], "mx2.healthy.test", "mail goes via the secondary")
+
+
+@test
+def scenario_firewalled():
+    scenario(["--timeout-connect", "1", "firewalled.test"], "critical", 2, ["connect.timeout"])
+
+
+@test
+def scenario_bad_fqdn():
+    scenario(["badfqdn.test"], "warning", 1, ["dns.mx_nxdomain", "delivery.fallback"])
+
+
+@test
+def scenario_domain_nxdomain():
+    scenario(["nosuch.test"], "critical", 2, ["dns.domain_nxdomain", "delivery.impossible"])
+
+
+@test
+def scenario_implicit_mx():
+    # RFC 5321 §5.1 allows it: noted, not a fault.
+    scenario(["implicit.test"], "ok", 0, ["dns.no_mx_implicit", "delivery.ok"])
+
+
+@test
+def scenario_null_mx():
+    scenario(["nullmx.test"], "critical", 2, ["dns.null_mx", "delivery.impossible"])
+
+
+@test
+def scenario_relay_denied():
+    scenario(["someone@elsewhere.test", "--server", "mx1.healthy.test"], "critical", 2,
+             ["rcpt.relay_denied", "delivery.impossible"])
+
+
+@test
+def scenario_unknown_user():
+    scenario(["nobody@unknown.test"], "critical", 2, ["rcpt.unknown_user"])
+
+
+@test
+def scenario_greylisted():
+    scenario(["greylist.test"], "unknown", 3, ["rcpt.greylisted", "delivery.inconclusive"])
+
+
+@test
+def scenario_banner_554():
+    scenario(["banner554.test"], "critical", 2, ["banner.rejected"])
+
+
+@test
+def scenario_banner_421():
+    scenario(["banner421.test"], "unknown", 3, ["banner.busy"])
+
+
+@test
+def scenario_ehlo_rejected():
+    d = scenario(["--ehlo", "nowhere.nosuch.test", "helo-strict.test"], "critical", 2,
+                 ["ehlo.rejected", "client.ehlo_name_unresolvable"])
+    assert_eq(step(attempt(d, "127.0.1.37"), "ehlo")["reply"]["code"], 450, "Postfix 450 4.7.1")
+
+
+@test
+def scenario_tarpit():
+    d = scenario(["tarpit.test"], "ok", 0, ["delivery.ok"])
+    b = step(attempt(d, "127.0.1.38"), "banner")
+    assert b["duration_ms"] >= 1500, "greeting delay measured: %d ms" % b["duration_ms"]
+
+
+@test
+def scenario_tarpit_beyond_deadline():
+    scenario(["--timeout-banner", "1", "tarpit.test"], "unknown", 3, ["banner.timeout"])
+
+
+@test
+def scenario_cert_expired():
+    scenario(["badcert-expired.test"], "warning", 1, ["tls.cert_expired"])
+
+
+@test
+def scenario_cert_name_mismatch():
+    scenario(["badcert-name.test"], "warning", 1, ["tls.cert_name_mismatch"])
+
+
+@test
+def scenario_cert_untrusted():
+    scenario(["badcert-untrusted.test"], "warning", 1, ["tls.cert_untrusted"])
+
+
+@test
+def scenario_no_ptr():
+    scenario(["--source", "127.0.2.2", "healthy.test"], "warning", 1, ["client.ptr_missing"])
+
+
+@test
+def nagios_format():
+    r = run("--format", "nagios", "healthy.test", json_out=False)
+    out = r.out.decode()
+    assert out.startswith("MXTRACE OK - "), out
+    assert "|" in out, "perfdata"
+    assert_eq(r.rc, 0, "exit")
 
 
 if __name__ == "__main__":
