@@ -1,0 +1,472 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# mxtrace integration lab: a private network namespace holding a DNS
+# tree (nsd authoritative for ".", "test." and the loopback reverse zones,
+# unbound recursing from it), a lab CA, and a set of Postfix instances,
+# one per SMTP scenario. Everything listens on loopback inside the
+# namespace, which has no other interface, so no packet can leave it.
+#
+# Usage: lab.sh up | down | status | env | exec CMD [ARG...]
+#   MXT_LAB_NS   network namespace name (default mxtlab); several labs
+#                with different names can run at the same time.
+# Run dir: tests/lab/run/$MXT_LAB_NS/ (logs stay there after "down").
+# Processes are only ever stopped by the PIDs this script recorded, and
+# only after checking that the PID still lives in the lab's namespace.
+# See tests/lab/README.md for the addresses and scenarios.
+set -euo pipefail
+
+LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NS=${MXT_LAB_NS:-mxtlab}
+if [[ ! $NS =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$ ]]; then
+	echo "lab.sh: bad MXT_LAB_NS '$NS'" >&2
+	exit 2
+fi
+RUN=$LAB/run/$NS
+NSDIR=/etc/netns/$NS
+NSX=(ip netns exec "$NS")
+
+RESOLVER=127.0.0.53
+AUTH=127.0.53.1
+
+# Domains that the two healthy MTAs accept (everything whose MX points at
+# them, except relay.test, which exists to get "Relay access denied").
+SHARED="healthy.test equal.test cname.test xn--bcher-kva.test badfqdn.test"
+SHARED+=" fallback.test nullmix.test iplit.test"
+
+# One Postfix instance per line:
+# name|listen address|inet_protocols|MX host name|accepted domains|cert|extra SANs
+# cert: good (lab CA, SAN = host + extras), expired (lab CA, expired),
+# wrongname (lab CA, for wrong-name.test), selfsigned (not from the CA).
+MTAS=(
+	"mx1|127.0.1.1|ipv4|mx1.healthy.test|$SHARED|good|DNS:a.equal.test,DNS:b.equal.test,DNS:c.equal.test,IP:127.0.1.1"
+	"mx2|127.0.1.2|ipv4|mx2.healthy.test|$SHARED|good|IP:127.0.1.2"
+	"implicit|127.0.1.3|ipv4|implicit.test|implicit.test|good|IP:127.0.1.3"
+	"mx6|::1|ipv6|mx6.v6only.test|v6only.test|good|IP:::1"
+	"greylist|127.0.1.30|ipv4|mx.greylist.test|greylist.test|good|"
+	"unknown|127.0.1.31|ipv4|mx.unknown.test|unknown.test|good|"
+	"badcert-expired|127.0.1.32|ipv4|mx.badcert-expired.test|badcert-expired.test|expired|"
+	"badcert-name|127.0.1.33|ipv4|mx.badcert-name.test|badcert-name.test|wrongname|"
+	"badcert-untrusted|127.0.1.34|ipv4|mx.badcert-untrusted.test|badcert-untrusted.test|selfsigned|"
+	"banner554|127.0.1.35|ipv4|mx.banner554.test|banner554.test|good|"
+	"banner421|127.0.1.36|ipv4|mx.banner421.test|banner421.test|good|"
+	"helo-strict|127.0.1.37|ipv4|mx.helo-strict.test|helo-strict.test|good|"
+	"tarpit|127.0.1.38|ipv4|mx.tarpit.test|tarpit.test|good|"
+)
+MAILBOX_USERS="postmaster user test"
+
+log() { printf 'lab[%s]: %s\n' "$NS" "$*"; }
+die() { printf 'lab[%s]: error: %s\n' "$NS" "$*" >&2; exit 1; }
+
+need_root() {
+	[[ $(id -u) == 0 ]] || die "must run as root (network namespaces)"
+}
+
+ns_exists() { [[ -e /run/netns/$NS ]]; }
+
+# "host:port" as ss prints it for a listen address.
+listen_key() {
+	if [[ $1 == *:* ]]; then printf '[%s]:%s' "$1" "$2"
+	else printf '%s:%s' "$1" "$2"; fi
+}
+
+# The inode of the lab's namespace, recorded at "up" so that "down" can
+# still recognise its processes after the namespace mount is gone.
+ns_inode() {
+	if [[ -s $RUN/netns.inode ]]; then cat "$RUN/netns.inode"
+	elif ns_exists; then stat -L -c %i "/run/netns/$NS"
+	fi
+}
+
+# True when PID is alive and belongs to the lab's network namespace.
+pid_is_ours() {
+	local pid=$1 ino link
+	[[ $pid =~ ^[0-9]+$ && $pid -gt 1 ]] || return 1
+	ino=$(ns_inode)
+	[[ -n $ino ]] || return 1
+	link=$(readlink "/proc/$pid/ns/net" 2>/dev/null) || return 1
+	[[ $link == "net:[$ino]" ]]
+}
+
+# First PID in a pid file (Postfix pads it with spaces), or nothing.
+read_pid() {
+	[[ -s $1 ]] || return 0
+	awk 'NR == 1 { print $1 }' "$1"
+}
+
+# True when PID is gone or a zombie (daemons are reparented to PID 1,
+# which may reap them late).
+pid_gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	[[ ${stat%% *} == Z ]]
+}
+
+# Wait up to $2 twentieths of a second for PID $1 to go away.
+wait_gone() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		pid_gone "$1" && return 0
+		sleep 0.05
+	done
+	pid_gone "$1"
+}
+
+# Stop one daemon by its pid file: TERM, then KILL after 3 s.
+stop_pidfile() {
+	local pid
+	pid=$(read_pid "$1")
+	[[ -n $pid ]] || return 0
+	if pid_is_ours "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait_gone "$pid" 60 || ! pid_is_ours "$pid" ||
+		    kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$1"
+}
+
+# Stop a Postfix instance: "postfix stop", then the master pid as fallback.
+stop_postfix() {
+	local dir=$1 pid
+	pid=$(read_pid "$dir/queue/pid/master.pid")
+	[[ -n $pid ]] || return 0
+	pid_is_ours "$pid" || return 0
+	postfix -c "$dir/etc" stop >/dev/null 2>&1 || true
+	if ! wait_gone "$pid" 100 && pid_is_ours "$pid"; then
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+}
+
+cmd_down() {
+	need_root
+	local dir pids pid
+	if [[ -d $RUN/mta ]]; then
+		for dir in "$RUN"/mta/*/; do
+			[[ -d $dir ]] && stop_postfix "${dir%/}" &
+		done
+	fi
+	stop_pidfile "$RUN/dns/unbound.pid" &
+	stop_pidfile "$RUN/dns/nsd.pid" &
+	wait
+	# Anything else still in the namespace (children, "lab.sh exec"
+	# leftovers): these PIDs come from the namespace itself.
+	if ns_exists; then
+		pids=$(ip netns pids "$NS" 2>/dev/null || true)
+		if [[ -n $pids ]]; then
+			# shellcheck disable=SC2086
+			kill -TERM $pids 2>/dev/null || true
+			for pid in $pids; do
+				wait_gone "$pid" 40 || ! pid_is_ours "$pid" ||
+				    kill -KILL "$pid" 2>/dev/null || true
+			done
+		fi
+		ip netns del "$NS"
+	fi
+	rm -rf "$NSDIR"
+	rm -f "$RUN/netns.inode" "$RUN/up"
+}
+
+# Replace @KEY@ placeholders: subst FILE KEY=VALUE...
+subst() {
+	local file=$1 kv args=()
+	shift
+	for kv in "$@"; do
+		args+=(-e "s|@${kv%%=*}@|${kv#*=}|g")
+	done
+	sed "${args[@]}" "$file"
+}
+
+make_ca() {
+	local ca=$RUN/ca
+	mkdir -p "$ca"
+	chmod 755 "$ca"
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$ca/ca.key" -out "$ca/ca.pem" -days 3650 \
+	    -subj "/O=mxtrace lab/CN=mxtrace lab CA $NS" \
+	    -addext "basicConstraints=critical,CA:TRUE" \
+	    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+	chmod 644 "$ca/ca.pem"
+	cat >"$ca/leaf.ext" <<-EOF
+	basicConstraints = CA:FALSE
+	keyUsage = critical,digitalSignature
+	extendedKeyUsage = serverAuth
+	EOF
+	# "openssl ca" is only needed for the expired leaf (explicit dates).
+	: >"$ca/index.txt"
+	echo 1000 >"$ca/serial"
+	cat >"$ca/ca.cnf" <<-EOF
+	[ca]
+	default_ca = lab
+	[lab]
+	dir = $ca
+	database = \$dir/index.txt
+	new_certs_dir = \$dir/issued
+	serial = \$dir/serial
+	default_md = sha256
+	policy = anything
+	copy_extensions = copy
+	unique_subject = no
+	x509_extensions = leaf
+	[anything]
+	commonName = supplied
+	[leaf]
+	basicConstraints = CA:FALSE
+	keyUsage = critical,digitalSignature
+	extendedKeyUsage = serverAuth
+	EOF
+	mkdir -p "$ca/issued"
+}
+
+# make_leaf SERIAL NAME HOST KIND EXTRA_SANS -> $RUN/ca/NAME.pem, NAME.key
+# Leaves are made in parallel, hence the explicit serial numbers.
+make_leaf() {
+	local serial=$1 name=$2 host=$3 kind=$4 extra=$5 ca=$RUN/ca cn san
+	cn=$host
+	[[ $kind == wrongname ]] && cn=wrong-name.test
+	san="DNS:$cn${extra:+,$extra}"
+	local newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes
+	    -keyout "$ca/$name.key" -subj "/O=mxtrace lab/CN=$cn"
+	    -addext "subjectAltName=$san")
+	case $kind in
+	selfsigned)
+		openssl req -x509 "${newkey[@]}" -days 825 \
+		    -addext "basicConstraints=CA:FALSE" \
+		    -addext "extendedKeyUsage=serverAuth" \
+		    -out "$ca/$name.pem" 2>/dev/null
+		;;
+	expired)
+		openssl req -new "${newkey[@]}" -out "$ca/$name.csr" 2>/dev/null
+		openssl ca -batch -config "$ca/ca.cnf" -notext \
+		    -cert "$ca/ca.pem" -keyfile "$ca/ca.key" \
+		    -startdate "$(date -u -d '-400 days' +%Y%m%d%H%M%SZ)" \
+		    -enddate "$(date -u -d '-30 days' +%Y%m%d%H%M%SZ)" \
+		    -in "$ca/$name.csr" -out "$ca/$name.pem" 2>/dev/null
+		;;
+	*)
+		openssl req -new "${newkey[@]}" -out "$ca/$name.csr" 2>/dev/null
+		openssl x509 -req -in "$ca/$name.csr" -CA "$ca/ca.pem" \
+		    -CAkey "$ca/ca.key" -set_serial "$serial" \
+		    -days 825 -copy_extensions copy -extfile "$ca/leaf.ext" \
+		    -out "$ca/$name.pem" 2>/dev/null
+		;;
+	esac
+	chmod 644 "$ca/$name.pem"
+}
+
+start_dns() {
+	mkdir -p "$RUN/dns"
+	subst "$LAB/dns/nsd.conf.in" "RUN=$RUN" "ZONES=$LAB/zones" \
+	    >"$RUN/dns/nsd.conf"
+	subst "$LAB/dns/unbound.conf.in" "RUN=$RUN" "LAB=$LAB" \
+	    >"$RUN/dns/unbound.conf"
+	"${NSX[@]}" nsd -c "$RUN/dns/nsd.conf" >"$RUN/dns/nsd.start" 2>&1 ||
+	    { cat "$RUN/dns/nsd.start" "$RUN/dns/nsd.log" >&2 || true; die "nsd failed"; }
+	"${NSX[@]}" unbound -c "$RUN/dns/unbound.conf" \
+	    >"$RUN/dns/unbound.start" 2>&1 ||
+	    { cat "$RUN/dns/unbound.start" "$RUN/dns/unbound.log" >&2 || true
+	      die "unbound failed"; }
+}
+
+# Create the queue and data directories the way "post-install
+# create-missing" would (see /etc/postfix/postfix-files) and ask
+# "postfix start" to skip its integrity checks (quick-start): on a fresh,
+# empty queue they only cost time (~0.2 s per instance).
+make_queue() {
+	local q=$1/queue
+	install -d -o root -g root -m 755 "$q" "$q/pid"
+	install -d -o postfix -g root -m 700 "$q"/{active,bounce,corrupt,defer,deferred,flush,hold,incoming,private,saved,trace} "$1/data"
+	install -d -o postfix -g postdrop -m 730 "$q/maildrop"
+	install -d -o postfix -g postdrop -m 710 "$q/public"
+	touch "$q/quick-start"
+}
+
+# Write the config of one Postfix instance and start it (in the netns).
+start_mta() {
+	local name=$1 addr=$2 proto=$3 host=$4 domains=$5
+	local dir=$RUN/mta/$name d u listen
+	mkdir -p "$dir/etc"
+	make_queue "$dir"
+	install -d -o "$MAIL_UID" -g "$MAIL_GID" -m 700 "$dir/mail"
+	listen=$(listen_key "$addr" 25)
+	subst "$LAB/postfix/main.cf.in" "NAME=$name" "DIR=$dir" "RUN=$RUN" \
+	    "LAB=$LAB" "PROTO=$proto" "HOST=$host" "DOMAINS=$domains" \
+	    "CERT=$RUN/ca/$name.pem" "KEY=$RUN/ca/$name.key" \
+	    "UID=$MAIL_UID" "GID=$MAIL_GID" >"$dir/etc/main.cf"
+	if [[ -f $LAB/postfix/$name.cf ]]; then
+		{
+			printf '\n# --- from tests/lab/postfix/%s.cf ---\n' "$name"
+			subst "$LAB/postfix/$name.cf" "DIR=$dir" "RUN=$RUN" "LAB=$LAB"
+		} >>"$dir/etc/main.cf"
+	fi
+	subst "$LAB/postfix/master.cf.in" "LISTEN=$listen" >"$dir/etc/master.cf"
+	for d in $domains; do
+		for u in $MAILBOX_USERS; do
+			printf '%s@%s\t%s/%s/\n' "$u" "$d" "$d" "$u"
+		done
+	done >"$dir/etc/vmailbox"
+	# Postfix refuses to read a table or main.cf changed in the last
+	# second (it polls until the file is older, ~2 s): backdate them.
+	touch -d '-1 minute' "$dir"/etc/*
+	if ! "${NSX[@]}" postfix -c "$dir/etc" start >"$dir/start.log" 2>&1; then
+		# Postfix prints to stderr only when it is a terminal, and
+		# errors found before maillog_file is known go to syslog: run
+		# "postfix check" on a pty to show them.
+		echo "--- postfix $name failed to start; postfix check says:" >&2
+		script -qec "postfix -c $(printf %q "$dir/etc") check" /dev/null \
+		    </dev/null >&2 || true
+		tail -n 20 "$dir/maillog" >&2 2>/dev/null || true
+		return 1
+	fi
+}
+
+# Wait until every expected listener is up and nsd has loaded its zones.
+wait_ready() {
+	local want=("$(listen_key "$AUTH" 53)" "$(listen_key "$RESOLVER" 53)")
+	local spec name addr missing i have
+	for spec in "${MTAS[@]}"; do
+		IFS='|' read -r name addr _ <<<"$spec"
+		want+=("$(listen_key "$addr" 25)")
+	done
+	for ((i = 0; i < 200; i++)); do
+		have=$("${NSX[@]}" ss -Hltn | awk '{ print $4 }')
+		missing=()
+		for addr in "${want[@]}"; do
+			grep -qxF "$addr" <<<"$have" || missing+=("$addr")
+		done
+		if [[ ${#missing[@]} == 0 ]] &&
+		    grep -q 'nsd started' "$RUN/dns/nsd.log" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	die "not ready after 10 s; missing listeners: ${missing[*]:-none}"
+}
+
+# EXIT trap of "up": tear down whatever was started, keep the logs.
+up_failed() {
+	trap - EXIT
+	echo "lab[$NS]: up failed (rc $1); logs are in $RUN" >&2
+	cmd_down >/dev/null 2>&1 || true
+	exit "$1"
+}
+
+cmd_up() {
+	need_root
+	local t0 spec name addr proto host domains kind extra pids=() pid fail=0 i
+	t0=$(date +%s%N)
+	for c in nsd unbound postfix openssl nft ss; do
+		command -v "$c" >/dev/null ||
+		    die "$c not found; run scripts/deps.sh as root"
+	done
+	if ns_exists || [[ -e $RUN/netns.inode ]]; then
+		log "tearing down the previous lab"
+		cmd_down
+	fi
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	MAIL_UID=$(id -u nobody)
+	MAIL_GID=$(id -g nobody)
+
+	trap 'up_failed $?' EXIT
+	ip netns add "$NS"
+	stat -L -c %i "/run/netns/$NS" >"$RUN/netns.inode"
+	"${NSX[@]}" ip link set lo up
+	mkdir -p "$NSDIR"
+	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$RESOLVER" \
+	    >"$NSDIR/resolv.conf"
+	# 127.0.0.1 is localhost.test (forward-confirmed in DNS too); every
+	# other name and address is answered by the lab DNS.
+	printf '127.0.0.1\tlocalhost.test localhost\n' >"$NSDIR/hosts"
+	"${NSX[@]}" nft -f "$LAB/nft/lab.nft"
+
+	start_dns
+	make_ca
+	# A main.cf for Postfix client tools (posttls-finger) run in the lab:
+	# MAIL_CONFIG=$RUN/client.
+	mkdir -p "$RUN/client"
+	printf 'compatibility_level = 3.6\n' >"$RUN/client/main.cf"
+	for ((i = 0; i < ${#MTAS[@]}; i++)); do
+		IFS='|' read -r name addr proto host domains kind extra <<<"${MTAS[i]}"
+		make_leaf "$((2000 + i))" "$name" "$host" "$kind" "$extra" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || fail=1
+	done
+	[[ $fail == 0 ]] || die "certificate generation failed"
+	pids=()
+	for spec in "${MTAS[@]}"; do
+		IFS='|' read -r name addr proto host domains kind extra <<<"$spec"
+		start_mta "$name" "$addr" "$proto" "$host" "$domains" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || fail=1
+	done
+	[[ $fail == 0 ]] || die "some Postfix instances failed to start"
+	wait_ready
+	trap - EXIT
+	date -u +%FT%TZ >"$RUN/up"
+	log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms:" \
+	    "resolver $RESOLVER, nsd $AUTH, ${#MTAS[@]} MTAs, CA $RUN/ca/ca.pem"
+	log "run commands inside with: $0 exec CMD..."
+}
+
+# status: 0 when everything runs, 1 when something is missing, 3 when
+# the lab is not up at all.
+cmd_status() {
+	need_root
+	local spec name addr pid host state bad=0
+	if ! ns_exists; then
+		log "down (no network namespace $NS)"
+		return 3
+	fi
+	show() { # kind name listen pidfile note
+		pid=$(read_pid "$4")
+		if [[ -n $pid ]] && pid_is_ours "$pid" && ! pid_gone "$pid"; then
+			state=running
+		else state=STOPPED; bad=1; fi
+		printf '  %-4s %-18s %-16s pid %-7s %-8s %s\n' "$1" "$2" "$3" \
+		    "${pid:--}" "$state" "$5"
+	}
+	log "netns $NS, run dir $RUN, up since $(cat "$RUN/up" 2>/dev/null || echo '?')"
+	show dns nsd "$AUTH:53" "$RUN/dns/nsd.pid" "authoritative . test. 127.in-addr.arpa."
+	show dns unbound "$RESOLVER:53" "$RUN/dns/unbound.pid" "recursive resolver"
+	for spec in "${MTAS[@]}"; do
+		IFS='|' read -r name addr _ host _ <<<"$spec"
+		show mta "$name" "$(listen_key "$addr" 25)" \
+		    "$RUN/mta/$name/queue/pid/master.pid" "$host"
+	done
+	printf '  ca   %s\n' "$RUN/ca/ca.pem"
+	return $bad
+}
+
+cmd_env() {
+	printf 'MXT_LAB_NS=%s\nMXT_LAB_RUN=%s\nMXT_LAB_CA=%s\nMXT_LAB_RESOLVER=%s\n' \
+	    "$NS" "$RUN" "$RUN/ca/ca.pem" "$RESOLVER"
+}
+
+cmd_exec() {
+	need_root
+	ns_exists || die "lab is not up (no network namespace $NS)"
+	[[ $# -gt 0 ]] || die "usage: lab.sh exec CMD [ARG...]"
+	exec ip netns exec "$NS" "$@"
+}
+
+usage() {
+	echo "usage: [MXT_LAB_NS=name] $0 up|down|status|env|exec CMD [ARG...]" >&2
+	exit 2
+}
+
+[[ $# -ge 1 ]] || usage
+cmd=$1
+shift
+case $cmd in
+up) cmd_up ;;
+down) cmd_down; log "down" ;;
+status) cmd_status ;;
+env) cmd_env ;;
+exec) cmd_exec "$@" ;;
+*) usage ;;
+esac
