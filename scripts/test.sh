@@ -84,24 +84,33 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 meson test -C build-asan --suite unit --print-errorlogs >/dev/null
 count_tap build-asan "unit (sanitizers)"
 
+echo "== lab smoke test (standard tools against the lab: dig, swaks, posttls-finger)"
+bash tests/integration/labsmoke.sh >/tmp/mxt-labsmoke.$$ 2>&1
+rc=$?
+grep -E '^(PASS|FAIL)' /tmp/mxt-labsmoke.$$ | sed 's/^/  /'
+check "lab smoke test" $rc
+rm -f /tmp/mxt-labsmoke.$$
+
 echo "== lab integration tests (sanitizer build)"
 export MXT_LAB_NS=${MXT_LAB_NS:-mxtci$$}
 lab_down() { bash tests/lab/lab.sh down >/dev/null 2>&1 || true; }
 trap lab_down EXIT
 if bash tests/lab/lab.sh up; then
 	check "lab starts" 0
-	out=$(MXTRACE=$ROOT/build-asan/src/cli/mxtrace /usr/bin/python3 tests/integration/test_lab.py 2>&1)
-	echo "$out"
-	line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n 1)
-	if [[ -n $line ]]; then
-		p=$(awk '{print $2}' <<<"$line")
-		f=$(awk '{print $4}' <<<"$line")
-		PASS=$((PASS + p))
-		FAIL=$((FAIL + f))
-		[[ $f == 0 ]] || FAILED+=("lab")
-	else
-		check "lab test runner finished" 1
-	fi
+	for suite in tests/integration/test_*.py; do
+		out=$(MXTRACE=$ROOT/build-asan/src/cli/mxtrace timeout 1200 /usr/bin/python3 "$suite" 2>&1)
+		echo "$out"
+		line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n 1)
+		if [[ -n $line ]]; then
+			p=$(awk '{print $2}' <<<"$line")
+			f=$(awk '{print $4}' <<<"$line")
+			PASS=$((PASS + p))
+			FAIL=$((FAIL + f))
+			[[ $f == 0 ]] || FAILED+=("$(basename "$suite")")
+		else
+			check "$(basename "$suite") finished" 1
+		fi
+	done
 else
 	check "lab starts" 1
 fi
