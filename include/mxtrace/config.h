@@ -30,14 +30,14 @@ enum mxt_quit_after {
 };
 
 struct mxt_config {
-	char *target;        /* TARGET as given */
-	char *from;          /* --from, "" for the null sender */
-	char **to;           /* --to (repeatable) */
+	char *target; /* TARGET as given */
+	char *from;   /* --from, "" for the null sender */
+	char **to;    /* --to (repeatable) */
 	size_t nto;
-	char *server;        /* --server HOST (port split out) */
-	int port;            /* --port, or the port in --server; 0 = default */
-	char *source;        /* --source ADDR */
-	char *ehlo;          /* --ehlo NAME */
+	char *server; /* --server HOST (port split out) */
+	int port;     /* --port, or the port in --server; 0 = default */
+	char *source; /* --source ADDR */
+	char *ehlo;   /* --ehlo NAME */
 	enum mxt_starttls_mode starttls;
 	int tls_on_connect;
 	char *ca_file;
@@ -66,17 +66,17 @@ struct mxt_config {
 	int quiet;
 	int color; /* -1 auto, 0 never, 1 always */
 	/* Added with the CLI (src/cli/options.c). */
-	char *domain;           /* TARGET's domain, A-label form, no trailing dot; NULL without TARGET */
-	char *domain_unicode;   /* the same in U-label form, for display */
-	char *egress_ip;        /* --egress-ip ADDR: the public address servers see */
-	char *password_file;    /* --password-file FILE */
+	char *domain; /* TARGET's domain, A-label form, no trailing dot; NULL without TARGET */
+	char *domain_unicode;	  /* the same in U-label form, for display */
+	char *egress_ip;	  /* --egress-ip ADDR: the public address servers see */
+	char *password_file;	  /* --password-file FILE */
 	int allow_plaintext_auth; /* --allow-plaintext-auth */
-	int submission;         /* --submission: message submission (RFC 6409) */
-	int cert_warn_days;     /* --cert-warn-days N */
-	char *body_data;        /* --body-file contents, read by the CLI */
+	int submission;		  /* --submission: message submission (RFC 6409) */
+	int cert_warn_days;	  /* --cert-warn-days N */
+	char *body_data;	  /* --body-file contents, read by the CLI */
 	size_t body_data_len;
-	char *password;         /* read by the CLI (environment, file or prompt), never argv;
-				 * wiped by mxt_config_free() */
+	char *password; /* read by the CLI (environment, file or prompt), never argv;
+			 * wiped by mxt_config_free() */
 };
 
 void mxt_config_init(struct mxt_config *c);

@@ -19,20 +19,20 @@ struct mxt_resolver;
 
 /* Create a c-ares channel driven by loop, honouring --resolver, DNS timeout
  * and tries.  NULL on failure with a reason in err. */
-struct mxt_resolver *mxt_resolver_new(struct mxt_loop *loop, const struct mxt_config *cfg,
-    char *err, size_t errlen);
+struct mxt_resolver *mxt_resolver_new(
+    struct mxt_loop *loop, const struct mxt_config *cfg, char *err, size_t errlen);
 void mxt_resolver_free(struct mxt_resolver *r);
 struct mxt_loop *mxt_resolver_loop(struct mxt_resolver *r);
 /* "ADDR:PORT[,...]" of the servers in use; caller frees. */
 char *mxt_resolver_servers(struct mxt_resolver *r);
 
-typedef void mxt_query_cb(void *arg, enum mxt_dns_status status, const unsigned char *abuf,
-    int alen);
+typedef void mxt_query_cb(
+    void *arg, enum mxt_dns_status status, const unsigned char *abuf, int alen);
 
 /* Send one query (class IN) for name/type; cb runs once, from the loop.
  * q (may be NULL) gets status and duration filled before cb runs. */
-void mxt_resolver_query(struct mxt_resolver *r, const char *name, int type,
-    struct mxt_dns_query *q, mxt_query_cb *cb, void *arg);
+void mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mxt_dns_query *q,
+    mxt_query_cb *cb, void *arg);
 /* Cancel every query in flight: their callbacks run with MXT_DNS_TIMEOUT. */
 void mxt_resolver_cancel(struct mxt_resolver *r);
 

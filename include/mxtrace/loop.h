@@ -40,8 +40,8 @@ int mxt_loop_watch(struct mxt_loop *loop, int fd, unsigned events, mxt_io_cb *cb
 void mxt_loop_unwatch(struct mxt_loop *loop, int fd);
 
 /* Arm (or re-arm) t to fire once at the absolute monotonic time deadline. */
-void mxt_timer_arm(struct mxt_loop *loop, struct mxt_timer *t, int64_t deadline, mxt_timer_cb *cb,
-    void *arg);
+void mxt_timer_arm(
+    struct mxt_loop *loop, struct mxt_timer *t, int64_t deadline, mxt_timer_cb *cb, void *arg);
 void mxt_timer_cancel(struct mxt_loop *loop, struct mxt_timer *t);
 static inline int
 mxt_timer_armed(const struct mxt_timer *t)

@@ -24,22 +24,22 @@
 /* Outcome of one DNS query, kept apart (RFC 5321 §5.1 treats them apart). */
 enum mxt_dns_status {
 	MXT_DNS_NOT_RUN = 0,
-	MXT_DNS_OK,          /* answer with data */
-	MXT_DNS_NODATA,      /* NOERROR, no records of that type */
+	MXT_DNS_OK,	     /* answer with data */
+	MXT_DNS_NODATA,	     /* NOERROR, no records of that type */
 	MXT_DNS_NXDOMAIN,    /* the name does not exist */
 	MXT_DNS_SERVFAIL,    /* temporary failure at the resolver */
 	MXT_DNS_REFUSED,     /* the resolver refused the query */
 	MXT_DNS_TIMEOUT,     /* no answer in time */
 	MXT_DNS_UNREACHABLE, /* the resolver could not be reached (ECONNREFUSED) */
 	MXT_DNS_BADRESP,     /* malformed answer */
-	MXT_DNS_ERROR        /* anything else (see error) */
+	MXT_DNS_ERROR	     /* anything else (see error) */
 };
 
 struct mxt_dns_query {
 	enum mxt_dns_status status;
-	uint32_t ttl;        /* smallest TTL of the answer RRs, when status is OK */
+	uint32_t ttl;	     /* smallest TTL of the answer RRs, when status is OK */
 	int64_t duration_ms; /* from send to answer */
-	char *error;         /* c-ares' text for status ERROR, else NULL */
+	char *error;	     /* c-ares' text for status ERROR, else NULL */
 };
 
 struct mxt_address {
@@ -53,28 +53,28 @@ struct mxt_address {
 /* How the exchanger list came about. */
 enum mxt_mx_source {
 	MXT_MX_SOURCE_NONE = 0, /* DNS gave no usable answer */
-	MXT_MX_SOURCE_MX,       /* MX records */
+	MXT_MX_SOURCE_MX,	/* MX records */
 	MXT_MX_SOURCE_IMPLICIT, /* no MX: the domain's own A/AAAA (RFC 5321 §5.1) */
-	MXT_MX_SOURCE_NULL,     /* RFC 7505 null MX: accepts no mail */
-	MXT_MX_SOURCE_SERVER    /* --server: MX lookup skipped */
+	MXT_MX_SOURCE_NULL,	/* RFC 7505 null MX: accepts no mail */
+	MXT_MX_SOURCE_SERVER	/* --server: MX lookup skipped */
 };
 
 /* Facts about an exchanger. */
 enum {
-	MXT_XF_CNAME = 1u << 0,       /* the MX target is an alias (RFC 5321 §5.1 violation) */
-	MXT_XF_IP_LITERAL = 1u << 1,  /* the MX target is an IP address, not a name */
-	MXT_XF_NXDOMAIN = 1u << 2,    /* the MX target does not exist (bad FQDN) */
-	MXT_XF_NO_ADDRESS = 1u << 3,  /* exists, but no A/AAAA */
+	MXT_XF_CNAME = 1u << 0,	       /* the MX target is an alias (RFC 5321 §5.1 violation) */
+	MXT_XF_IP_LITERAL = 1u << 1,   /* the MX target is an IP address, not a name */
+	MXT_XF_NXDOMAIN = 1u << 2,     /* the MX target does not exist (bad FQDN) */
+	MXT_XF_NO_ADDRESS = 1u << 3,   /* exists, but no A/AAAA */
 	MXT_XF_INVALID_NAME = 1u << 4, /* not a valid host name: never used */
-	MXT_XF_OVER_LIMIT = 1u << 5,  /* beyond the L9 cap: not probed */
-	MXT_XF_NULL = 1u << 6         /* the "." target of a null MX */
+	MXT_XF_OVER_LIMIT = 1u << 5,   /* beyond the L9 cap: not probed */
+	MXT_XF_NULL = 1u << 6	       /* the "." target of a null MX */
 };
 
 struct mxt_exchanger {
 	char *name; /* A-label form, no trailing dot */
 	int preference;
 	unsigned flags; /* MXT_XF_* */
-	char *cname;    /* canonical name when MXT_XF_CNAME */
+	char *cname;	/* canonical name when MXT_XF_CNAME */
 	struct mxt_dns_query q_a, q_aaaa;
 	struct mxt_address *addrs; /* owned */
 	size_t naddrs;
@@ -84,7 +84,7 @@ struct mxt_dns {
 	char *resolver; /* "ADDR:PORT" of the resolver(s) asked */
 	struct mxt_dns_query q_mx;
 	enum mxt_mx_source source;
-	int null_mx_mixed; /* a null MX stood beside other MX records */
+	int null_mx_mixed;	  /* a null MX stood beside other MX records */
 	struct mxt_exchanger *mx; /* sorted by preference, equal ones shuffled */
 	size_t nmx;
 	int64_t duration_ms; /* wall time of the whole DNS stage */
@@ -93,15 +93,15 @@ struct mxt_dns {
 /* ---- client identity (RFC 5321 §4.1.4: receivers judge the EHLO name) ---- */
 
 struct mxt_client {
-	char *local_v4;   /* source address towards the MX, per family */
+	char *local_v4; /* source address towards the MX, per family */
 	char *local_v6;
-	char *egress;     /* public address as the server saw it, if known */
+	char *egress;	   /* public address as the server saw it, if known */
 	char *egress_from; /* "banner", "ehlo", "option" */
-	char *ptr;        /* PTR of egress (or local) address */
+	char *ptr;	   /* PTR of egress (or local) address */
 	struct mxt_dns_query q_ptr;
-	int fcrdns;       /* PTR name resolves back to the address */
-	char *ehlo_name;  /* the name sent in EHLO/HELO */
-	char *ehlo_from;  /* "option", "ptr", "hostname", "literal" */
+	int fcrdns;	 /* PTR name resolves back to the address */
+	char *ehlo_name; /* the name sent in EHLO/HELO */
+	char *ehlo_from; /* "option", "ptr", "hostname", "literal" */
 	int ehlo_resolves;
 };
 
@@ -113,7 +113,7 @@ enum mxt_conn_status {
 	MXT_CONN_REFUSED,     /* RST: port closed or service down */
 	MXT_CONN_TIMEOUT,     /* no answer to SYN: filtered */
 	MXT_CONN_UNREACHABLE, /* ICMP unreachable / no route */
-	MXT_CONN_ERROR        /* anything else (see errno text) */
+	MXT_CONN_ERROR	      /* anything else (see errno text) */
 };
 
 enum mxt_mode { MXT_MODE_SMTP = 0, MXT_MODE_SUBMISSION, MXT_MODE_SMTPS };
@@ -143,7 +143,7 @@ enum mxt_step_status {
 	MXT_STEP_TIMEOUT,     /* no complete reply before the deadline */
 	MXT_STEP_CLOSED,      /* the server closed or reset the connection */
 	MXT_STEP_PROTOCOL,    /* the reply broke the protocol (see reply.flags) */
-	MXT_STEP_ERROR        /* local error (TLS, socket) */
+	MXT_STEP_ERROR	      /* local error (TLS, socket) */
 };
 
 /* One command and its reply.  command is what was sent, secrets redacted. */
@@ -158,22 +158,22 @@ struct mxt_step {
 
 struct mxt_tls {
 	int attempted;
-	int ok;              /* handshake completed */
-	char *error;         /* OpenSSL's reason when the handshake failed */
-	int injection;       /* plaintext followed the STARTTLS 220 (RFC 3207 §4.2) */
-	char *version;       /* "TLSv1.3" */
+	int ok;	       /* handshake completed */
+	char *error;   /* OpenSSL's reason when the handshake failed */
+	int injection; /* plaintext followed the STARTTLS 220 (RFC 3207 §4.2) */
+	char *version; /* "TLSv1.3" */
 	char *cipher;
 	int have_cert;
-	int chain_ok;        /* verified against the trust store */
-	long verify_code;    /* X509_V_* */
-	char *verify_error;  /* X509_verify_cert_error_string */
-	int name_ok;         /* matches the MX name (OpenSSL host check) */
-	char *peer_name;     /* the name checked against */
+	int chain_ok;	    /* verified against the trust store */
+	long verify_code;   /* X509_V_* */
+	char *verify_error; /* X509_verify_cert_error_string */
+	int name_ok;	    /* matches the MX name (OpenSSL host check) */
+	char *peer_name;    /* the name checked against */
 	char *subject;
 	char *issuer;
 	char **san;
 	size_t nsan;
-	char *not_before;    /* ISO 8601 UTC */
+	char *not_before; /* ISO 8601 UTC */
 	char *not_after;
 	int days_left;
 	int64_t duration_ms;
@@ -184,23 +184,23 @@ enum mxt_dir { MXT_DIR_CLIENT = 0, MXT_DIR_SERVER, MXT_DIR_INFO };
 struct mxt_tline {
 	int64_t t_ms; /* since the attempt started */
 	enum mxt_dir dir;
-	int tls;      /* inside TLS */
-	char *text;   /* raw, redacted; may contain any byte but NUL */
+	int tls;    /* inside TLS */
+	char *text; /* raw, redacted; may contain any byte but NUL */
 	size_t len;
 };
 
 /* How the whole attempt ended. */
 enum mxt_end {
 	MXT_END_NONE = 0,
-	MXT_END_OK,        /* the session ran to its planned end */
-	MXT_END_CONNECT,   /* connection failed: see connect */
-	MXT_END_REJECTED,  /* a 4xx/5xx ended the session early */
-	MXT_END_TIMEOUT,   /* a step timed out */
-	MXT_END_CLOSED,    /* the server closed the connection */
-	MXT_END_PROTOCOL,  /* the server broke the protocol */
-	MXT_END_TLS,       /* TLS failed */
-	MXT_END_LOCAL,     /* mxtrace refused to go on (policy, e.g. no TLS for AUTH) */
-	MXT_END_DEADLINE   /* the overall deadline */
+	MXT_END_OK,	  /* the session ran to its planned end */
+	MXT_END_CONNECT,  /* connection failed: see connect */
+	MXT_END_REJECTED, /* a 4xx/5xx ended the session early */
+	MXT_END_TIMEOUT,  /* a step timed out */
+	MXT_END_CLOSED,	  /* the server closed the connection */
+	MXT_END_PROTOCOL, /* the server broke the protocol */
+	MXT_END_TLS,	  /* TLS failed */
+	MXT_END_LOCAL,	  /* mxtrace refused to go on (policy, e.g. no TLS for AUTH) */
+	MXT_END_DEADLINE  /* the overall deadline */
 };
 
 struct mxt_attempt {
@@ -208,15 +208,15 @@ struct mxt_attempt {
 	struct mxt_address addr;
 	int port;
 	enum mxt_mode mode;
-	char local[64];  /* local address:port used */
+	char local[64]; /* local address:port used */
 	enum mxt_conn_status connect;
 	int connect_errno;
 	int64_t connect_ms;
 	struct mxt_step *steps; /* in the order they ran */
 	size_t nsteps;
-	int helo_fallback;      /* EHLO refused, HELO used */
+	int helo_fallback; /* EHLO refused, HELO used */
 	int have_caps;
-	struct mxt_caps caps;   /* the last EHLO's (after TLS when TLS ran) */
+	struct mxt_caps caps; /* the last EHLO's (after TLS when TLS ran) */
 	int have_caps_plain;
 	struct mxt_caps caps_plain; /* before STARTTLS: unauthenticated, kept apart */
 	struct mxt_tls tls;
@@ -229,7 +229,7 @@ struct mxt_attempt {
 	int transcript_truncated;
 	int64_t started_ms; /* monotonic start */
 	int64_t duration_ms;
-	int canary;         /* a port-587/465 probe run to tell egress blocking apart */
+	int canary; /* a port-587/465 probe run to tell egress blocking apart */
 };
 
 /* ---- report ---- */
@@ -254,10 +254,10 @@ struct mxt_verdict {
 };
 
 struct mxt_target {
-	char *input;          /* TARGET as given */
-	char *domain;         /* A-label form */
+	char *input;	      /* TARGET as given */
+	char *domain;	      /* A-label form */
 	char *domain_unicode; /* U-label form (same as domain when ASCII) */
-	char *sender;         /* MAIL FROM address ("" = null sender) */
+	char *sender;	      /* MAIL FROM address ("" = null sender) */
 	char **rcpts;
 	size_t nrcpts;
 	struct mxt_dns dns;

@@ -14,16 +14,16 @@
 
 /* Observations about one reply; several may be set. */
 enum {
-	MXT_REPLY_F_LINE_OVER_RFC = 1u << 0,   /* a line longer than 512 octets (L1) */
-	MXT_REPLY_F_LINE_TRUNCATED = 1u << 1,  /* a line longer than 2048 was cut (L1) */
-	MXT_REPLY_F_CODE_MISMATCH = 1u << 2,   /* lines of one reply carry different codes */
-	MXT_REPLY_F_BARE_LF = 1u << 3,         /* a line ended in LF without CR */
-	MXT_REPLY_F_CTRL_BYTES = 1u << 4,      /* NUL, bare CR or other C0/DEL in the text */
-	MXT_REPLY_F_ENH_MISMATCH = 1u << 5,    /* enhanced status class != reply class */
-	MXT_REPLY_F_TOO_MANY_LINES = 1u << 6,  /* over 100 lines (L2): protocol violation */
-	MXT_REPLY_F_TOO_LARGE = 1u << 7,       /* over 64 KiB (L3): protocol violation */
-	MXT_REPLY_F_MALFORMED = 1u << 8,       /* a short or out-of-range line: violation */
-	MXT_REPLY_F_UNTERMINATED = 1u << 9,    /* no LF within 64 KiB: violation */
+	MXT_REPLY_F_LINE_OVER_RFC = 1u << 0,  /* a line longer than 512 octets (L1) */
+	MXT_REPLY_F_LINE_TRUNCATED = 1u << 1, /* a line longer than 2048 was cut (L1) */
+	MXT_REPLY_F_CODE_MISMATCH = 1u << 2,  /* lines of one reply carry different codes */
+	MXT_REPLY_F_BARE_LF = 1u << 3,	      /* a line ended in LF without CR */
+	MXT_REPLY_F_CTRL_BYTES = 1u << 4,     /* NUL, bare CR or other C0/DEL in the text */
+	MXT_REPLY_F_ENH_MISMATCH = 1u << 5,   /* enhanced status class != reply class */
+	MXT_REPLY_F_TOO_MANY_LINES = 1u << 6, /* over 100 lines (L2): protocol violation */
+	MXT_REPLY_F_TOO_LARGE = 1u << 7,      /* over 64 KiB (L3): protocol violation */
+	MXT_REPLY_F_MALFORMED = 1u << 8,      /* a short or out-of-range line: violation */
+	MXT_REPLY_F_UNTERMINATED = 1u << 9,   /* no LF within 64 KiB: violation */
 };
 
 /* Flags that make a reply unusable: the connection must be dropped. */
@@ -49,18 +49,18 @@ struct mxt_reply {
 	char enh[16];
 	struct mxt_line *lines; /* owned */
 	size_t nlines;
-	size_t nbytes;  /* octets on the wire, CRLFs included */
+	size_t nbytes;	/* octets on the wire, CRLFs included */
 	unsigned flags; /* MXT_REPLY_F_* */
 };
 
 /* Parser state.  Fields are private to reply.c; the struct is public so it
  * can be embedded without allocation. */
 struct mxt_reply_parser {
-	char *line;      /* current line being assembled, capacity MXT_REPLY_LINE_MAX + 1 */
-	size_t line_len; /* bytes stored in line */
-	size_t line_raw; /* bytes seen for this line (may exceed what is stored) */
-	int skipping;    /* discarding the excess of an over-long line */
-	int prev_cr;     /* last byte seen was CR */
+	char *line;	      /* current line being assembled, capacity MXT_REPLY_LINE_MAX + 1 */
+	size_t line_len;      /* bytes stored in line */
+	size_t line_raw;      /* bytes seen for this line (may exceed what is stored) */
+	int skipping;	      /* discarding the excess of an over-long line */
+	int prev_cr;	      /* last byte seen was CR */
 	struct mxt_reply cur; /* reply being assembled */
 	size_t lines_cap;
 	int first_code;
@@ -82,8 +82,8 @@ void mxt_reply_parser_want_enh(struct mxt_reply_parser *p, int want_enh);
 /* Feed len bytes.  Stores the number of bytes consumed in *used; parsing stops
  * right after the LF that completes a reply, so *used < len means more bytes
  * followed that reply.  Returns an mxt_reply_status. */
-enum mxt_reply_status mxt_reply_parser_feed(struct mxt_reply_parser *p, const char *buf, size_t len,
-    size_t *used);
+enum mxt_reply_status mxt_reply_parser_feed(
+    struct mxt_reply_parser *p, const char *buf, size_t len, size_t *used);
 
 /* Move the completed (or partial, after ERROR) reply into *out; the parser is
  * ready for the next reply.  The caller owns *out and frees it with
@@ -125,10 +125,10 @@ enum {
 /* Capabilities parsed from a 250 EHLO reply. */
 struct mxt_caps {
 	struct mxt_line greeting; /* text of the first line (server's name and more) */
-	unsigned flags;           /* MXT_CAP_* */
-	uint64_t size;            /* SIZE value; 0 = advertised without a limit */
-	int size_malformed;       /* SIZE had a non-numeric / overflowing argument */
-	char **auth;              /* mechanisms, upper-cased, deduplicated */
+	unsigned flags;		  /* MXT_CAP_* */
+	uint64_t size;		  /* SIZE value; 0 = advertised without a limit */
+	int size_malformed;	  /* SIZE had a non-numeric / overflowing argument */
+	char **auth;		  /* mechanisms, upper-cased, deduplicated */
 	size_t nauth;
 	struct mxt_line *keywords; /* every capability line as sent (raw), capped (L5) */
 	size_t nkeywords;

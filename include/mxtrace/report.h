@@ -18,7 +18,7 @@ int mxt_classify(struct mxt_target *t, const struct mxt_config *cfg);
 
 /* One entry of the diagnosis catalogue (generated from diagnoses.def). */
 struct mxt_diagnosis {
-	const char *code;  /* stable dotted code, e.g. "connect.timeout" */
+	const char *code; /* stable dotted code, e.g. "connect.timeout" */
 	enum mxt_severity severity;
 	const char *stage; /* "dns", "client", "connect", "banner", ... */
 	const char *title; /* one line: what it means */
@@ -30,12 +30,12 @@ const struct mxt_diagnosis *mxt_diagnoses(size_t *n);
 const struct mxt_diagnosis *mxt_diagnosis_find(const char *code);
 
 /* Renderers write only to out.  Return 0, or -1 on a write error. */
-int mxt_render_json(FILE *out, struct mxt_target *const *targets, size_t n,
-    const struct mxt_config *cfg);
+int mxt_render_json(
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
 int mxt_render_text(FILE *out, struct mxt_target *const *targets, size_t n,
     const struct mxt_config *cfg, int color);
-int mxt_render_nagios(FILE *out, struct mxt_target *const *targets, size_t n,
-    const struct mxt_config *cfg);
+int mxt_render_nagios(
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
 
 /* Exit status for a run (Nagios conventions): 0 ok, 1 warning, 2 critical,
  * 3 unknown: the worst verdict over all targets. */

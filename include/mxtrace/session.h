@@ -16,29 +16,29 @@
 #include "mxtrace/record.h"
 
 struct mxt_session_params {
-	const char *ehlo;    /* name (or address literal) for EHLO/HELO; validated */
-	const char *from;    /* reverse-path without <>, "" = null sender */
-	char *const *rcpts;  /* forward-paths without <> */
+	const char *ehlo;   /* name (or address literal) for EHLO/HELO; validated */
+	const char *from;   /* reverse-path without <>, "" = null sender */
+	char *const *rcpts; /* forward-paths without <> */
 	size_t nrcpts;
 	enum mxt_starttls_mode starttls;
-	int tls_on_connect;  /* TLS runs before the banner (port 465) */
+	int tls_on_connect; /* TLS runs before the banner (port 465) */
 	enum mxt_quit_after quit_after;
-	int send;            /* DATA with message, else RSET after RCPT */
+	int send;	     /* DATA with message, else RSET after RCPT */
 	const char *message; /* with send: a ready message (tests), else built from msg */
 	size_t message_len;
 	const struct mxt_message_params *msg; /* with send: built once EHLO told us 8BITMIME */
 	/* RFC 4954 AUTH, when user is set. */
 	const char *user;
 	const char *password;
-	const char *auth_mech;    /* PLAIN, LOGIN, CRAM-MD5, or NULL to choose */
+	const char *auth_mech;	  /* PLAIN, LOGIN, CRAM-MD5, or NULL to choose */
 	int allow_plaintext_auth; /* else credentials are only sent inside TLS */
 };
 
 enum mxt_session_action {
-	MXT_SESS_WAIT = 0,  /* wait for more replies (pipelined group) */
-	MXT_SESS_SEND,      /* write the pending output, then wait for replies */
-	MXT_SESS_STARTTLS,  /* run the TLS handshake, then call mxt_session_tls_done */
-	MXT_SESS_CLOSE      /* close the connection: the session is over */
+	MXT_SESS_WAIT = 0, /* wait for more replies (pipelined group) */
+	MXT_SESS_SEND,	   /* write the pending output, then wait for replies */
+	MXT_SESS_STARTTLS, /* run the TLS handshake, then call mxt_session_tls_done */
+	MXT_SESS_CLOSE	   /* close the connection: the session is over */
 };
 
 enum mxt_session_state {
@@ -61,15 +61,15 @@ struct mxt_session {
 	const struct mxt_session_params *p;
 	struct mxt_attempt *a;
 	enum mxt_session_state state;
-	size_t awaiting;   /* index of the oldest step still waiting for a reply */
+	size_t awaiting; /* index of the oldest step still waiting for a reply */
 	int tls_active;
-	char *out;         /* bytes to send (owned) */
+	char *out; /* bytes to send (owned) */
 	size_t outlen, outcap;
-	int64_t t0;        /* monotonic start of the attempt */
-	const char *mech;  /* AUTH mechanism in use */
-	int auth_steps;    /* 334 round trips so far (L6) */
-	char *secrets[4];  /* encodings of the credentials, scrubbed from every record */
-	char *msgbuf;      /* the message built for this server (owned) */
+	int64_t t0;	  /* monotonic start of the attempt */
+	const char *mech; /* AUTH mechanism in use */
+	int auth_steps;	  /* 334 round trips so far (L6) */
+	char *secrets[4]; /* encodings of the credentials, scrubbed from every record */
+	char *msgbuf;	  /* the message built for this server (owned) */
 	size_t msglen;
 	int msg8bit;
 };
@@ -87,8 +87,8 @@ enum mxt_session_action mxt_session_reply(struct mxt_session *s, struct mxt_repl
 enum mxt_session_action mxt_session_tls_done(struct mxt_session *s, int ok);
 /* The step waiting for a reply ended without one (timeout, close, broken
  * protocol).  Records it; the session is over. */
-void mxt_session_abort(struct mxt_session *s, enum mxt_step_status why, enum mxt_end end,
-    const char *detail);
+void mxt_session_abort(
+    struct mxt_session *s, enum mxt_step_status why, enum mxt_end end, const char *detail);
 /* Take the pending output (the session keeps the buffer). */
 const char *mxt_session_output(struct mxt_session *s, size_t *len);
 void mxt_session_output_done(struct mxt_session *s);

@@ -63,8 +63,8 @@ make_target(const struct mxt_config *cfg)
 	t->input = strdup(cfg->target != NULL ? cfg->target : cfg->server);
 	if (cfg->domain != NULL) {
 		t->domain = strdup(cfg->domain);
-		t->domain_unicode = strdup(cfg->domain_unicode != NULL ? cfg->domain_unicode
-									: cfg->domain);
+		t->domain_unicode =
+		    strdup(cfg->domain_unicode != NULL ? cfg->domain_unicode : cfg->domain);
 	}
 	t->sender = strdup(cfg->from != NULL ? cfg->from : "");
 	n = cfg->nto > 0 ? cfg->nto : 1;
@@ -208,8 +208,8 @@ read_body_file(struct mxt_config *cfg, char *err, size_t errlen)
 		return 0;
 	fd = open(cfg->body_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot open --body-file %s: %s", cfg->body_file,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "cannot open --body-file %s: %s", cfg->body_file, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -303,7 +303,8 @@ main(int argc, char **argv)
 		mxt_config_free(&cfg);
 		return rc < 0 ? MXT_EXIT_USAGE : 0;
 	}
-	if (get_password(&cfg, err, sizeof(err)) < 0 || read_body_file(&cfg, err, sizeof(err)) < 0) {
+	if (get_password(&cfg, err, sizeof(err)) < 0 ||
+	    read_body_file(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mxtrace: %s\n", err);
 		mxt_config_free(&cfg);
 		return MXT_EXIT_USAGE;

@@ -192,8 +192,8 @@ mxt_timer_cancel(struct mxt_loop *l, struct mxt_timer *t)
 }
 
 void
-mxt_timer_arm(struct mxt_loop *l, struct mxt_timer *t, int64_t deadline, mxt_timer_cb *cb,
-    void *arg)
+mxt_timer_arm(
+    struct mxt_loop *l, struct mxt_timer *t, int64_t deadline, mxt_timer_cb *cb, void *arg)
 {
 	mxt_timer_cancel(l, t);
 	t->deadline = deadline;

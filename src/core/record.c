@@ -29,8 +29,8 @@ mxt_mx_source_name(enum mxt_mx_source s)
 const char *
 mxt_conn_status_name(enum mxt_conn_status s)
 {
-	static const char *const n[] = {"not_tried", "connected", "refused", "timeout",
-	    "unreachable", "error"};
+	static const char *const n[] = {
+	    "not_tried", "connected", "refused", "timeout", "unreachable", "error"};
 	return NAME_OF(n, s);
 }
 

@@ -357,8 +357,8 @@ mxt_identity_egress_seen(struct mxt_target *t)
 		}
 		if (s == NULL || s->reply.nlines == 0)
 			continue;
-		if (!bracketed_address(s->reply.lines[0].p, s->reply.lines[0].len, addr,
-			sizeof(addr)))
+		if (!bracketed_address(
+			s->reply.lines[0].p, s->reply.lines[0].len, addr, sizeof(addr)))
 			continue;
 		/* The server saw us as we are: nothing new to learn. */
 		if ((c->local_v4 != NULL && strcmp(addr, c->local_v4) == 0) ||

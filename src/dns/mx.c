@@ -52,13 +52,13 @@ finish(struct run *run)
 	for (i = 0; i < t->dns.nmx; i++) {
 		struct mxt_exchanger *x = &t->dns.mx[i];
 
-		if (x->flags & (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_IP_LITERAL |
-				   MXT_XF_OVER_LIMIT))
+		if (x->flags &
+		    (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_IP_LITERAL | MXT_XF_OVER_LIMIT))
 			continue;
 		if (x->q_a.status == MXT_DNS_NXDOMAIN || x->q_aaaa.status == MXT_DNS_NXDOMAIN)
 			x->flags |= MXT_XF_NXDOMAIN;
-		else if (x->naddrs == 0 && (x->q_a.status == MXT_DNS_NODATA ||
-						   x->q_a.status == MXT_DNS_NOT_RUN) &&
+		else if (x->naddrs == 0 &&
+		    (x->q_a.status == MXT_DNS_NODATA || x->q_a.status == MXT_DNS_NOT_RUN) &&
 		    (x->q_aaaa.status == MXT_DNS_NODATA || x->q_aaaa.status == MXT_DNS_NOT_RUN))
 			x->flags |= MXT_XF_NO_ADDRESS;
 	}
@@ -119,7 +119,8 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
 				add_address(x, AF_INET, &at[i].ipaddr, (uint32_t)at[i].ttl, 25);
 			if (rc != ARES_SUCCESS)
-				x->q_a.status = rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
+				x->q_a.status =
+				    rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
 		} else {
 			struct ares_addr6ttl at[MXT_ADDRS_PER_MX_MAX];
 
@@ -154,8 +155,8 @@ query_addresses(struct run *run)
 		struct mxt_exchanger *x = &run->t->dns.mx[i];
 		int fam;
 
-		if (x->flags & (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_IP_LITERAL |
-				   MXT_XF_OVER_LIMIT))
+		if (x->flags &
+		    (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_IP_LITERAL | MXT_XF_OVER_LIMIT))
 			continue;
 		for (fam = 0; fam < 2; fam++) {
 			struct addrq *aq;
@@ -367,8 +368,8 @@ mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_confi
 		else
 			query_addresses(run);
 		if (run->pending == 0) /* an address: nothing to ask, finish from the loop */
-			mxt_timer_arm(mxt_resolver_loop(r), &run->deadline, run->start, on_immediate,
-			    run);
+			mxt_timer_arm(
+			    mxt_resolver_loop(r), &run->deadline, run->start, on_immediate, run);
 		return 0;
 	}
 	run->pending++;

@@ -85,7 +85,8 @@ mxt_resolver_new(struct mxt_loop *loop, const struct mxt_config *cfg, char *err,
 {
 	struct mxt_resolver *r;
 	struct ares_options o;
-	int st, mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+	int st,
+	    mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
 
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
 		snprintf(err, errlen, "c-ares initialisation failed");

@@ -183,7 +183,7 @@ start_canary(struct probe *pr)
 static void
 start_some(struct probe *pr)
 {
-	size_t cap = pr->cfg->send	       ? 1
+	size_t cap = pr->cfg->send     ? 1
 	    : pr->cfg->concurrency > 0 ? (size_t)pr->cfg->concurrency
 				       : MXT_CONCURRENCY_DEFAULT;
 

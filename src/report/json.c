@@ -257,7 +257,8 @@ dns_json(const struct mxt_dns *d)
 	cJSON_AddNumberToObject(o, "duration_ms", (double)d->duration_ms);
 	for (i = 0; i < d->nmx; i++) {
 		const struct mxt_exchanger *x = &d->mx[i];
-		cJSON *xo = cJSON_CreateObject(), *fl = cJSON_CreateArray(), *ad = cJSON_CreateArray();
+		cJSON *xo = cJSON_CreateObject(), *fl = cJSON_CreateArray(),
+		      *ad = cJSON_CreateArray();
 
 		add_str(xo, "name", x->name);
 		cJSON_AddNumberToObject(xo, "preference", x->preference);
@@ -272,8 +273,8 @@ dns_json(const struct mxt_dns *d)
 			cJSON *ao = cJSON_CreateObject();
 
 			add_str(ao, "address", x->addrs[j].text);
-			cJSON_AddStringToObject(ao, "family",
-			    x->addrs[j].family == AF_INET6 ? "ipv6" : "ipv4");
+			cJSON_AddStringToObject(
+			    ao, "family", x->addrs[j].family == AF_INET6 ? "ipv6" : "ipv4");
 			cJSON_AddNumberToObject(ao, "ttl", x->addrs[j].ttl);
 			cJSON_AddItemToArray(ad, ao);
 		}
@@ -353,8 +354,8 @@ target_json(const struct mxt_target *t, const struct mxt_config *cfg)
 }
 
 int
-mxt_render_json(FILE *out, struct mxt_target *const *targets, size_t n,
-    const struct mxt_config *cfg)
+mxt_render_json(
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg)
 {
 	size_t i;
 	int rc = 0;

@@ -22,8 +22,7 @@ struct out {
 	int err;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-pr(struct out *o, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) pr(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -149,8 +148,8 @@ render_transcript(struct out *o, const struct mxt_target *t)
 		for (j = 0; j < a->ntranscript; j++) {
 			const struct mxt_tline *l = &a->transcript[j];
 			const char *arrow = l->dir == MXT_DIR_CLIENT ? (l->tls ? "~>" : "->")
-			    : l->dir == MXT_DIR_SERVER		      ? (l->tls ? "<~" : "<-")
-								      : "**";
+			    : l->dir == MXT_DIR_SERVER		     ? (l->tls ? "<~" : "<-")
+								     : "**";
 
 			pr(o, "  %6lld ms %s ", (long long)l->t_ms, arrow);
 			pr_esc(o, l->text, l->len, 0);
@@ -214,9 +213,8 @@ render_one(struct out *o, const struct mxt_target *t, const struct mxt_config *c
 			pr(o, "  (no address)");
 		pr(o, "\n");
 	}
-	pr(o, "\nClient: local %s%s%s, EHLO name ",
-	    t->client.local_v4 ? t->client.local_v4 : "-", t->client.local_v6 ? " / " : "",
-	    t->client.local_v6 ? t->client.local_v6 : "");
+	pr(o, "\nClient: local %s%s%s, EHLO name ", t->client.local_v4 ? t->client.local_v4 : "-",
+	    t->client.local_v6 ? " / " : "", t->client.local_v6 ? t->client.local_v6 : "");
 	pr_s(o, t->client.ehlo_name);
 	pr(o, " (%s)\n", t->client.ehlo_from ? t->client.ehlo_from : "-");
 	render_attempts(o, t);
@@ -225,8 +223,8 @@ render_one(struct out *o, const struct mxt_target *t, const struct mxt_config *c
 }
 
 int
-mxt_render_text(FILE *out, struct mxt_target *const *targets, size_t n,
-    const struct mxt_config *cfg, int color)
+mxt_render_text(
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg, int color)
 {
 	struct out o = {out, color, 0};
 	size_t i;
@@ -256,8 +254,8 @@ verdict_attempt(const struct mxt_target *t)
 }
 
 int
-mxt_render_nagios(FILE *out, struct mxt_target *const *targets, size_t n,
-    const struct mxt_config *cfg)
+mxt_render_nagios(
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg)
 {
 	static const struct {
 		enum mxt_stage stage;
@@ -294,7 +292,8 @@ mxt_render_nagios(FILE *out, struct mxt_target *const *targets, size_t n,
 			const struct mxt_step *s = mxt_attempt_step(a, perf[j].stage);
 
 			if (s != NULL && s->status == MXT_STEP_REPLIED)
-				fprintf(out, " %s=%lldms", perf[j].label, (long long)s->duration_ms);
+				fprintf(
+				    out, " %s=%lldms", perf[j].label, (long long)s->duration_ms);
 		}
 		if (a != NULL && a->tls.ok)
 			fprintf(out, " tls=%lldms", (long long)a->tls.duration_ms);

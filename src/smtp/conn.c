@@ -219,8 +219,8 @@ handshake(struct mxt_conn *c)
 		watch(c, MXT_EV_WRITE);
 	else {
 		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-			c->a->tls.error = strdup(errno ? strerror(errno)
-						       : "connection closed during the handshake");
+			c->a->tls.error = strdup(
+			    errno ? strerror(errno) : "connection closed during the handshake");
 		tls_finished(c, 0);
 	}
 }
@@ -251,8 +251,8 @@ flush(struct mxt_conn *c)
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 					return 0;
-				mxt_session_abort(&c->sess, MXT_STEP_CLOSED, MXT_END_CLOSED,
-				    strerror(errno));
+				mxt_session_abort(
+				    &c->sess, MXT_STEP_CLOSED, MXT_END_CLOSED, strerror(errno));
 				finish(c);
 				return -1;
 			}
@@ -318,9 +318,9 @@ consume(struct mxt_conn *c, const char *buf, size_t n)
 		enum mxt_stage stage = mxt_session_stage(&c->sess);
 
 		/* RFC 2034 §3: no enhanced codes in the greeting or EHLO reply. */
-		mxt_reply_parser_want_enh(&c->rp, stage != MXT_STAGE_BANNER &&
-			stage != MXT_STAGE_EHLO && stage != MXT_STAGE_HELO &&
-			stage != MXT_STAGE_EHLO_TLS);
+		mxt_reply_parser_want_enh(&c->rp,
+		    stage != MXT_STAGE_BANNER && stage != MXT_STAGE_EHLO &&
+			stage != MXT_STAGE_HELO && stage != MXT_STAGE_EHLO_TLS);
 		st = mxt_reply_parser_feed(&c->rp, buf, n, &used);
 
 		buf += used;
@@ -388,8 +388,7 @@ do_read(struct mxt_conn *c)
 				return;
 			if (n <= 0) {
 				mxt_session_abort(&c->sess, MXT_STEP_CLOSED, MXT_END_CLOSED,
-				    n == 0 ? "connection closed by the server"
-					   : strerror(errno));
+				    n == 0 ? "connection closed by the server" : strerror(errno));
 				finish(c);
 				return;
 			}
@@ -421,13 +420,13 @@ connected(struct mxt_conn *c)
 		int port;
 
 		if (ss.ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host,
-			    sizeof(host));
+			inet_ntop(
+			    AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
 			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 			snprintf(c->a->local, sizeof(c->a->local), "%s:%d", host, port);
 		} else {
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host,
-			    sizeof(host));
+			inet_ntop(
+			    AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
 			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 			snprintf(c->a->local, sizeof(c->a->local), "[%s]:%d", host, port);
 		}
@@ -504,7 +503,8 @@ on_timeout(struct mxt_loop *loop, void *arg)
 		finish(c);
 		return;
 	case C_SMTP:
-		mxt_session_abort(&c->sess, MXT_STEP_TIMEOUT, hard ? MXT_END_DEADLINE : MXT_END_TIMEOUT,
+		mxt_session_abort(&c->sess, MXT_STEP_TIMEOUT,
+		    hard ? MXT_END_DEADLINE : MXT_END_TIMEOUT,
 		    "no complete reply before the deadline");
 		finish(c);
 		return;
@@ -597,8 +597,8 @@ mxt_conn_abort(struct mxt_conn *c)
 	if (c->state == C_DONE)
 		return;
 	if (c->state == C_SMTP)
-		mxt_session_abort(&c->sess, MXT_STEP_TIMEOUT, MXT_END_DEADLINE,
-		    "overall deadline reached");
+		mxt_session_abort(
+		    &c->sess, MXT_STEP_TIMEOUT, MXT_END_DEADLINE, "overall deadline reached");
 	else {
 		c->a->end = MXT_END_DEADLINE;
 		if (c->state == C_CONNECTING)

@@ -174,8 +174,8 @@ enter_ehlo(struct mxt_session *s, int after_tls)
 
 /* MAIL FROM and RCPT TO; one pipelined group when the server offers
  * PIPELINING (RFC 2920 §3.1: MAIL and RCPT may appear anywhere in a group). */
-static enum mxt_session_action local_stop(struct mxt_session *s, enum mxt_stage st,
-    const char *why);
+static enum mxt_session_action local_stop(
+    struct mxt_session *s, enum mxt_stage st, const char *why);
 
 /* With --send: the message for this server (8BITMIME decides whether an
  * 8-bit body may go, RFC 6152).  Returns 0, or -1 with a reason in err. */
@@ -230,7 +230,8 @@ enter_envelope(struct mxt_session *s)
 		/* RFC 1870: declare the size, so an oversized message is refused
 		 * up front; RFC 6152 §3: declare an 8-bit body. */
 		if (s->a->have_caps && (s->a->caps.flags & MXT_CAP_SIZE))
-			off += (size_t)snprintf(params + off, sizeof(params) - off, " SIZE=%zu", mlen);
+			off +=
+			    (size_t)snprintf(params + off, sizeof(params) - off, " SIZE=%zu", mlen);
 		if (s->msg8bit)
 			snprintf(params + off, sizeof(params) - off, " BODY=8BITMIME");
 	}
@@ -261,9 +262,10 @@ static enum mxt_session_action
 after_auth(struct mxt_session *s)
 {
 	if (s->p->quit_after == MXT_QUIT_AFTER_AUTH) {
-		set_end(s, MXT_END_OK, s->p->user != NULL ? MXT_STAGE_AUTH
-		    : s->tls_active			  ? MXT_STAGE_EHLO_TLS
-							  : MXT_STAGE_EHLO);
+		set_end(s, MXT_END_OK,
+		    s->p->user != NULL	? MXT_STAGE_AUTH
+			: s->tls_active ? MXT_STAGE_EHLO_TLS
+					: MXT_STAGE_EHLO);
 		return enter_quit(s);
 	}
 	return enter_envelope(s);
@@ -297,8 +299,9 @@ unb64(const char *in, size_t len, unsigned char *out, size_t cap)
 			if (i < len - 2)
 				return -1;
 			pad++;
-		} else if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-					  (c >= '0' && c <= '9') || c == '+' || c == '/')) {
+		} else if (pad > 0 ||
+		    !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			c == '+' || c == '/')) {
 			return -1;
 		}
 	}
@@ -337,7 +340,8 @@ enter_auth(struct mxt_session *s)
 		return local_stop(s, MXT_STAGE_AUTH, "the server offers no AUTH");
 	s->mech = NULL;
 	for (i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++)
-		if ((want == NULL || strcmp(want, prefs[i]) == 0) && mxt_caps_has_auth(c, prefs[i])) {
+		if ((want == NULL || strcmp(want, prefs[i]) == 0) &&
+		    mxt_caps_has_auth(c, prefs[i])) {
 			s->mech = prefs[i];
 			break;
 		}
@@ -376,8 +380,8 @@ enter_auth(struct mxt_session *s)
 		add_secret(s, enc);
 		return rc < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
 	}
-	if (command(s, MXT_STAGE_AUTH, strcmp(s->mech, "LOGIN") == 0 ? "AUTH LOGIN"
-									  : "AUTH CRAM-MD5") < 0)
+	if (command(s, MXT_STAGE_AUTH,
+		strcmp(s->mech, "LOGIN") == 0 ? "AUTH LOGIN" : "AUTH CRAM-MD5") < 0)
 		return MXT_SESS_CLOSE;
 	return MXT_SESS_SEND;
 }
@@ -413,8 +417,8 @@ auth_continue(struct mxt_session *s, const struct mxt_reply *r)
 		char buf[600];
 		size_t o;
 
-		if (HMAC(EVP_md5(), s->p->password, (int)strlen(s->p->password), ch, (size_t)n,
-			mac, &maclen) == NULL)
+		if (HMAC(EVP_md5(), s->p->password, (int)strlen(s->p->password), ch, (size_t)n, mac,
+			&maclen) == NULL)
 			return command(s, MXT_STAGE_AUTH, "*") < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
 		o = (size_t)snprintf(buf, sizeof(buf), "%s ", s->p->user);
 		for (i = 0; i < maclen && o + 3 < sizeof(buf); i++, o += 2)
@@ -539,8 +543,8 @@ next_rcpt(struct mxt_session *s)
 }
 
 int
-mxt_session_init(struct mxt_session *s, const struct mxt_session_params *p,
-    struct mxt_attempt *a, int tls_active)
+mxt_session_init(struct mxt_session *s, const struct mxt_session_params *p, struct mxt_attempt *a,
+    int tls_active)
 {
 	struct mxt_step *b;
 
@@ -605,8 +609,8 @@ mxt_session_output_done(struct mxt_session *s)
 }
 
 void
-mxt_session_abort(struct mxt_session *s, enum mxt_step_status why, enum mxt_end end,
-    const char *detail)
+mxt_session_abort(
+    struct mxt_session *s, enum mxt_step_status why, enum mxt_end end, const char *detail)
 {
 	struct mxt_step *st = mxt_session_waiting(s);
 	enum mxt_stage stage = st != NULL ? st->stage : MXT_STAGE_QUIT;

@@ -56,8 +56,8 @@ mxt_tls_error_string(void)
 	while ((e = ERR_get_error()) != 0) {
 		ERR_error_string_n(e, one, sizeof(one));
 		if (off < sizeof(buf) - 1)
-			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
-			    off ? "; " : "", one);
+			off += (size_t)snprintf(
+			    buf + off, sizeof(buf) - off, "%s%s", off ? "; " : "", one);
 	}
 	if (off >= sizeof(buf))
 		off = sizeof(buf) - 1;
@@ -102,7 +102,7 @@ void
 mxt_tls_collect(SSL *ssl, const char *name, struct mxt_tls *out)
 {
 	X509 *cert;
-	STACK_OF(GENERAL_NAME) *sans;
+	STACK_OF(GENERAL_NAME) * sans;
 	time_t na = 0;
 	int i;
 
@@ -118,8 +118,8 @@ mxt_tls_collect(SSL *ssl, const char *name, struct mxt_tls *out)
 		out->verify_error = strdup(X509_verify_cert_error_string(out->verify_code));
 	if (name != NULL && name[0] != '\0') {
 		out->peer_name = strdup(name);
-		out->name_ok = X509_check_host(cert, name, 0,
-				   X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+		out->name_ok =
+		    X509_check_host(cert, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
 	}
 	out->subject = name_line(X509_get_subject_name(cert));
 	out->issuer = name_line(X509_get_issuer_name(cert));
@@ -149,8 +149,8 @@ mxt_tls_collect(SSL *ssl, const char *name, struct mxt_tls *out)
 			const ASN1_OCTET_STRING *s = g->d.iPAddress;
 
 			if (s->length == 4)
-				snprintf(buf, sizeof(buf), "IP:%u.%u.%u.%u", s->data[0],
-				    s->data[1], s->data[2], s->data[3]);
+				snprintf(buf, sizeof(buf), "IP:%u.%u.%u.%u", s->data[0], s->data[1],
+				    s->data[2], s->data[3]);
 			else
 				snprintf(buf, sizeof(buf), "IP:(%d octets)", s->length);
 			v = strdup(buf);

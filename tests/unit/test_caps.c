@@ -383,8 +383,8 @@ test_case_and_syntax(void)
 
 	/* Syntax errors, one per reply. */
 	{
-		static const char *const bad[] = {"-FOO", "_FOO", "",
-		    " STARTTLS", "STARTTLS\t", "SMTPUTF8 \xc3\xa9", "CHUNKING:", "DSN\r", "(DSN)"};
+		static const char *const bad[] = {"-FOO", "_FOO", "", " STARTTLS", "STARTTLS\t",
+		    "SMTPUTF8 \xc3\xa9", "CHUNKING:", "DSN\r", "(DSN)"};
 		size_t i;
 
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -126,7 +126,9 @@ main(void)
 	f.p.rcpts = rcpts2;
 	f.p.nrcpts = 2;
 	feed(&f, "250-mx.example.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n");
-	T_CHECK(strstr(f.sent, "MAIL FROM:<>\r\nRCPT TO:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n") != NULL,
+	T_CHECK(
+	    strstr(f.sent,
+		"MAIL FROM:<>\r\nRCPT TO:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n") != NULL,
 	    "pipelined MAIL+RCPT group");
 	T_CHECK(feed(&f, "250 ok\r\n") == MXT_SESS_WAIT, "wait for the whole group (1)");
 	T_CHECK(feed(&f, "250 ok\r\n") == MXT_SESS_WAIT, "wait for the whole group (2)");
@@ -140,7 +142,8 @@ main(void)
 	setup(&f);
 	feed(&f, "554 5.7.1 go away\r\n");
 	T_CHECK(strcmp(f.sent, "QUIT\r\n") == 0, "554 banner -> QUIT only");
-	T_CHECK(f.a.end == MXT_END_REJECTED && f.a.end_stage == MXT_STAGE_BANNER, "rejected at banner");
+	T_CHECK(
+	    f.a.end == MXT_END_REJECTED && f.a.end_stage == MXT_STAGE_BANNER, "rejected at banner");
 	teardown(&f);
 
 	/* 421 at any time: close without more commands. */
@@ -175,7 +178,8 @@ main(void)
 	f.p.quit_after = MXT_QUIT_AFTER_EHLO;
 	feed(&f, "220 hi\r\n");
 	feed(&f, EHLO_PLAIN);
-	T_CHECK(strstr(f.sent, "MAIL") == NULL && strstr(f.sent, "QUIT") != NULL, "quit after ehlo");
+	T_CHECK(
+	    strstr(f.sent, "MAIL") == NULL && strstr(f.sent, "QUIT") != NULL, "quit after ehlo");
 	teardown(&f);
 
 	/* --send: DATA, message, final dot. */
@@ -239,15 +243,17 @@ main(void)
 		    "AUTH PLAIN redacted in the record");
 		/* The server echoes the blob and the password: scrubbed. */
 		feed(&f, "535 5.7.8 bad AUTH AHUAUzNjcjN0LVBhNTU= S3cr3t-Pa55\r\n");
-		T_CHECK(f.a.end == MXT_END_REJECTED && f.a.end_stage == MXT_STAGE_AUTH, "535 ends at AUTH");
+		T_CHECK(f.a.end == MXT_END_REJECTED && f.a.end_stage == MXT_STAGE_AUTH,
+		    "535 ends at AUTH");
 		for (i = 0; i < f.a.ntranscript; i++)
 			if (strstr(f.a.transcript[i].text, "S3cr3t") != NULL ||
 			    strstr(f.a.transcript[i].text, "AHUAUzNjcjN0LVBhNTU=") != NULL ||
 			    strstr(f.a.transcript[i].text, "UzNjcjN0LVBhNTU=") != NULL)
 				break;
 		T_CHECK(i == f.a.ntranscript, "no secret in the transcript");
-		T_CHECK(strstr(mxt_attempt_step(&f.a, MXT_STAGE_AUTH)->reply.lines[0].p, "S3cr3t") ==
-			NULL, "no secret in the stored reply");
+		T_CHECK(strstr(mxt_attempt_step(&f.a, MXT_STAGE_AUTH)->reply.lines[0].p,
+			    "S3cr3t") == NULL,
+		    "no secret in the stored reply");
 		teardown(&f);
 	}
 
@@ -259,7 +265,8 @@ main(void)
 	feed(&f, "250-mx\r\n250 AUTH PLAIN\r\n");
 	T_CHECK(strstr(f.sent, "AUTH") == NULL && strstr(f.sent, "QUIT") != NULL,
 	    "no credentials over plaintext");
-	T_CHECK(f.a.end == MXT_END_LOCAL && f.a.end_stage == MXT_STAGE_AUTH, "local policy at auth");
+	T_CHECK(
+	    f.a.end == MXT_END_LOCAL && f.a.end_stage == MXT_STAGE_AUTH, "local policy at auth");
 	teardown(&f);
 
 	/* AUTH LOGIN: username, password, each redacted. */
