@@ -20,7 +20,9 @@
 
 #include "mxtrace/conn.h"
 #include "mxtrace/dns.h"
+#include "mxtrace/escape.h"
 #include "mxtrace/limits.h"
+#include "mxtrace/log.h"
 #include "mxtrace/probe.h"
 #include "mxtrace/report.h"
 #include "options.h"
@@ -117,7 +119,7 @@ password_from_file(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		fprintf(stderr, "mxtrace: warning: %s is readable by other users\n", path);
+		mxt_note("warning: %s is readable by other users", path);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
@@ -247,22 +249,73 @@ seed_of(const struct mxt_config *cfg)
 
 /* The pipeline for one target: DNS stage (exchangers, then who we are),
  * probe stage, then the report stage's classification. */
+/* -v: one line per stage and per attempt on stderr. */
+static void
+log_dns(const struct mxt_target *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->dns.nmx; i++)
+		n += t->dns.mx[i].naddrs;
+	mxt_log(1, "DNS stage: MX %s (%s), %zu exchanger(s), %zu address(es), %lld ms",
+	    mxt_dns_status_name(t->dns.q_mx.status), mxt_mx_source_name(t->dns.source), t->dns.nmx,
+	    n, (long long)t->dns.duration_ms);
+}
+
+static void
+log_probe(const struct mxt_target *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nattempts; i++) {
+		const struct mxt_attempt *a = &t->attempts[i];
+		char *name = mxt_escape_str(t->dns.mx[a->mx_index].name, 255);
+
+		mxt_log(1, "attempt %s %s port %d: connect %s, ended %s at %s, %lld ms",
+		    name != NULL ? name : "?", a->addr.text, a->port,
+		    mxt_conn_status_name(a->connect), mxt_end_name(a->end),
+		    mxt_stage_name(a->end_stage), (long long)a->duration_ms);
+		free(name);
+		for (j = 0; mxt_log_level() >= 2 && j < a->ntranscript; j++) {
+			const struct mxt_tline *l = &a->transcript[j];
+			char *e = mxt_escape(l->text, l->len, 0);
+
+			mxt_log(2, "  %6lld ms %s %s", (long long)l->t_ms,
+			    l->dir == MXT_DIR_CLIENT	   ? "->"
+				: l->dir == MXT_DIR_SERVER ? "<-"
+							   : "**",
+			    e != NULL ? e : "?");
+			free(e);
+		}
+	}
+}
+
+/* The pipeline for one target: DNS stage (exchangers, then who we are),
+ * probe stage, then the report stage's classification. */
 static int
 run_target(struct run *r, struct mxt_target *t, uint64_t *rng)
 {
 	if (mxt_dns_run(r->res, t, r->cfg, rng, on_stage_done, r) < 0)
 		return -1;
 	mxt_loop_run(r->loop);
+	log_dns(t);
 	mxt_identity_local(t, r->cfg);
 	if (mxt_identity_run(r->res, t, r->cfg, on_stage_done, r) < 0)
 		return -1;
 	mxt_loop_run(r->loop);
 	mxt_identity_choose_ehlo(t, r->cfg);
+	mxt_log(1, "client: local %s, PTR %s%s, EHLO name %s (%s)",
+	    t->client.local_v4 != NULL ? t->client.local_v4 : "-",
+	    t->client.ptr != NULL ? "present" : "missing",
+	    t->client.fcrdns ? " (forward-confirmed)" : "", t->client.ehlo_name,
+	    t->client.ehlo_from);
 	if (mxt_probe_run(r->loop, r->ctx, t, r->cfg, r->hard_deadline, on_stage_done, r) < 0)
 		return -1;
 	mxt_loop_run(r->loop);
+	log_probe(t);
 	/* A server told us our public address: look that one up too. */
 	if (mxt_identity_egress_seen(t)) {
+		mxt_log(1, "a server saw us as %s: looking up its PTR", t->client.egress);
 		if (mxt_identity_run(r->res, t, r->cfg, on_stage_done, r) < 0)
 			return -1;
 		mxt_loop_run(r->loop);
@@ -303,6 +356,7 @@ main(int argc, char **argv)
 		mxt_config_free(&cfg);
 		return rc < 0 ? MXT_EXIT_USAGE : 0;
 	}
+	mxt_log_init(cfg.verbose, cfg.quiet);
 	if (get_password(&cfg, err, sizeof(err)) < 0 ||
 	    read_body_file(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mxtrace: %s\n", err);

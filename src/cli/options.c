@@ -197,7 +197,7 @@ static struct opt_row rows[] = {
 	{ OPT_TLS_ON_CONNECT, 0, "tls-on-connect", NULL, GRP_TLS, 1,
 	  "TLS from the first byte (port 465)", NULL },
 	{ OPT_CA_FILE, 0, "ca-file", "FILE", GRP_TLS, 1, "trusted CA certificates, PEM", NULL },
-	{ OPT_CERT_WARN_DAYS, 0, "cert-warn-days", "N", GRP_TLS, 0,
+	{ OPT_CERT_WARN_DAYS, 0, "cert-warn-days", "N", GRP_TLS, 1,
 	  "warn N days before certificate expiry", NULL },
 
 	{ OPT_USER, 0, "user", "NAME", GRP_AUTH, 1, "authenticate as NAME", NULL },
@@ -236,7 +236,7 @@ static struct opt_row rows[] = {
 	{ OPT_TRANSCRIPT, 0, "transcript", NULL, GRP_OUTPUT, 1,
 	  "include the SMTP transcript", NULL },
 	{ OPT_COLOR, 0, "color", "WHEN", GRP_OUTPUT, 1, "colour:", color_values },
-	{ 'v', 'v', NULL, NULL, GRP_OUTPUT, 1, "more detail on stderr; repeat for more", NULL },
+	{ 'v', 'v', NULL, NULL, GRP_OUTPUT, 1, "progress on stderr; -vv adds the transcript", NULL },
 	{ 'q', 'q', NULL, NULL, GRP_OUTPUT, 1, "quiet: no progress or notes on stderr", NULL },
 
 	{ OPT_BATCH, 0, "batch", "FILE", GRP_RUN, 0, "probe each TARGET listed in FILE", NULL },

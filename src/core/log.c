@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Diagnostics on standard error: "mxtrace: " prefix, one line per call,
+ * gated by -v/-q.  Never writes to stdout.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "mxtrace/log.h"
+
+static int level, silent;
+
+void
+mxt_log_init(int verbose, int quiet)
+{
+	level = verbose;
+	silent = quiet;
+}
+
+int
+mxt_log_level(void)
+{
+	return silent ? 0 : level;
+}
+
+static void
+vline(const char *fmt, va_list ap)
+{
+	fputs("mxtrace: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+mxt_log(int lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (silent || lvl > level)
+		return;
+	va_start(ap, fmt);
+	vline(fmt, ap);
+	va_end(ap);
+}
+
+void
+mxt_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (silent)
+		return;
+	va_start(ap, fmt);
+	vline(fmt, ap);
+	va_end(ap);
+}
