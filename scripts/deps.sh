@@ -16,7 +16,7 @@ libc-ares-dev libssl-dev libcjson-dev libidn2-dev
 nsd unbound postfix swaks openssl
 python3 python3-jsonschema
 iproute2 nftables bind9-dnsutils
-clang-format
+clang-format groff-base
 "
 
 # Print the packages from MXT_PACKAGES that are not fully installed,

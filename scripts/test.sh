@@ -71,6 +71,10 @@ check "build with -Werror" $?
 echo "== unit tests"
 meson test -C build-ci --suite unit --print-errorlogs >/dev/null
 count_tap build-ci "unit"
+meson test -C build-ci --suite fuzz --print-errorlogs >/dev/null
+check "fuzz corpus replay" $?
+meson test -C build-ci --suite docs --print-errorlogs >/dev/null
+check "docs/diagnoses.md lists exactly the diagnosis codes" $?
 
 echo "== sanitizer build (ASan/UBSan)"
 if [[ ! -d build-asan ]]; then
@@ -83,6 +87,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 meson test -C build-asan --suite unit --print-errorlogs >/dev/null
 count_tap build-asan "unit (sanitizers)"
+meson test -C build-asan --suite fuzz --print-errorlogs >/dev/null
+check "fuzz corpus replay (sanitizers)" $?
 
 echo "== lab smoke test (standard tools against the lab: dig, swaks, posttls-finger)"
 bash tests/integration/labsmoke.sh >/tmp/mxt-labsmoke.$$ 2>&1
@@ -123,10 +129,11 @@ clang-format --dry-run -Werror "${CFILES[@]}" >/dev/null 2>&1
 check "clang-format (KNF style)" $?
 banned=$(grep -nE '\b(sprintf|vsprintf|strcpy|strcat|strncpy|gets|atoi|strtok|system)\s*\(' src/ -r || true)
 [[ -z $banned ]] && check "no banned functions in src/" 0 || { echo "$banned"; check "no banned functions in src/" 1; }
-if [[ -f tests/docs_codes.sh ]]; then
-	bash tests/docs_codes.sh "$ROOT"
-	check "docs/diagnoses.md lists exactly the diagnosis codes" $?
-fi
+groff -man -Tutf8 -ww docs/mxtrace.1 >/dev/null 2>/tmp/mxt-groff.$$ && [[ ! -s /tmp/mxt-groff.$$ ]]
+check "man page renders without warnings" $?
+rm -f /tmp/mxt-groff.$$
+/usr/bin/python3 -c 'import json,sys,jsonschema; jsonschema.Draft7Validator.check_schema(json.load(open(sys.argv[1])))' docs/mxtrace.schema.json
+check "docs/mxtrace.schema.json is a valid JSON Schema" $?
 
 echo
 if ((FAIL > 0)); then
