@@ -555,5 +555,29 @@ def nagios_format():
     assert_eq(r.rc, 0, "exit")
 
 
+# ---- output sinks (hardening A37, A29) ----
+
+@test
+def write_error_is_reported():
+    import subprocess
+    from harness import MXTRACE, NS, CA
+    with open("/dev/full", "w") as full:
+        p = subprocess.run(["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA,
+                            "healthy.test"], stdout=full, stderr=subprocess.PIPE, timeout=60)
+    assert_eq(p.returncode, 74, "exit status on a full disk")
+    assert b"write error" in p.stderr, p.stderr
+
+
+@test
+def closed_pipe_does_not_kill():
+    import subprocess
+    from harness import MXTRACE, NS, CA
+    p = subprocess.run("ip netns exec %s %s --ca-file %s --transcript healthy.test | head -c 10"
+                       % (NS, MXTRACE, CA), shell=True, capture_output=True, timeout=60,
+                       executable="/bin/bash")
+    assert_eq(len(p.stdout), 10, "head got its bytes")
+    assert b"Sanitizer" not in p.stderr and b"Segmentation" not in p.stderr, p.stderr
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
