@@ -53,32 +53,35 @@ wall_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* The record for the one TARGET of the command line. */
+/* A record for one target: domain (A- and U-label forms, NULL with --server
+ * alone), its recipient (NULL: --to, else postmaster@domain). */
 static struct mxt_target *
-make_target(const struct mxt_config *cfg)
+make_target(const struct mxt_config *cfg, const char *input, const char *domain,
+    const char *unicode, const char *rcpt)
 {
 	struct mxt_target *t = mxt_target_new();
 	size_t i, n;
 
 	if (t == NULL)
 		return NULL;
-	t->input = strdup(cfg->target != NULL ? cfg->target : cfg->server);
-	if (cfg->domain != NULL) {
-		t->domain = strdup(cfg->domain);
-		t->domain_unicode =
-		    strdup(cfg->domain_unicode != NULL ? cfg->domain_unicode : cfg->domain);
+	t->input = strdup(input);
+	if (domain != NULL) {
+		t->domain = strdup(domain);
+		t->domain_unicode = strdup(unicode != NULL ? unicode : domain);
 	}
 	t->sender = strdup(cfg->from != NULL ? cfg->from : "");
-	n = cfg->nto > 0 ? cfg->nto : 1;
+	n = rcpt == NULL && cfg->nto > 0 ? cfg->nto : 1;
 	t->rcpts = calloc(n, sizeof(*t->rcpts));
 	if (t->rcpts == NULL)
 		return t;
-	if (cfg->nto > 0) {
+	if (rcpt != NULL) {
+		t->rcpts[0] = strdup(rcpt);
+	} else if (cfg->nto > 0) {
 		for (i = 0; i < cfg->nto; i++)
 			t->rcpts[i] = strdup(cfg->to[i]);
 	} else {
 		/* RFC 5321 §4.5.1: every domain must accept postmaster. */
-		const char *d = cfg->domain != NULL ? cfg->domain : "localhost";
+		const char *d = domain != NULL ? domain : "localhost";
 		size_t len = strlen(d) + sizeof("postmaster@");
 
 		t->rcpts[0] = malloc(len);
@@ -87,6 +90,88 @@ make_target(const struct mxt_config *cfg)
 	}
 	t->nrcpts = n;
 	return t;
+}
+
+struct batch_line {
+	char *input, *domain, *unicode, *rcpt;
+};
+
+/* Read and check every --batch line before anything is probed. */
+static struct batch_line *
+read_batch(const char *path, size_t *n, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	struct batch_line *v = NULL;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+
+	*n = 0;
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot open --batch %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		char e[400], *p = line;
+		struct batch_line *nv;
+
+		lineno++;
+		while (len > 0 &&
+		    (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
+			line[len - 1] == '\t'))
+			line[--len] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		nv = realloc(v, (*n + 1) * sizeof(*v));
+		if (nv == NULL)
+			goto fail;
+		v = nv;
+		memset(&v[*n], 0, sizeof(v[*n]));
+		if (mxt_options_target(
+			p, &v[*n].domain, &v[*n].unicode, &v[*n].rcpt, e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "%s:%zu: %s", path, lineno,
+			    strncmp(e, "mxtrace: ", 9) == 0 ? e + 9 : e);
+			goto fail;
+		}
+		v[*n].input = strdup(p);
+		(*n)++;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	if (*n == 0)
+		snprintf(err, errlen, "--batch %s lists no target", path);
+	return v;
+fail:
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	while (v != NULL && *n > 0) {
+		(*n)--;
+		free(v[*n].input);
+		free(v[*n].domain);
+		free(v[*n].unicode);
+		free(v[*n].rcpt);
+	}
+	free(v);
+	*n = 0;
+	return NULL;
+}
+
+static void
+free_batch(struct batch_line *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].input);
+		free(v[i].domain);
+		free(v[i].unicode);
+		free(v[i].rcpt);
+	}
+	free(v);
 }
 
 /* Control bytes have no place in a password (and would break AUTH PLAIN). */
@@ -323,6 +408,17 @@ run_target(struct run *r, struct mxt_target *t, uint64_t *rng)
 	return mxt_classify(t, r->cfg);
 }
 
+/* Worst of two exit statuses: critical > warning > unknown > ok. */
+static int
+worse(int a, int b)
+{
+	static const int rank[] = {0, 2, 3, 1};
+
+	if (a < 0 || a > 3)
+		return b;
+	return rank[b] > rank[a] ? b : a;
+}
+
 static int
 want_color(const struct mxt_config *cfg)
 {
@@ -344,6 +440,8 @@ main(int argc, char **argv)
 	char err[512];
 	int rc, code = MXT_EXIT_SOFTWARE;
 	uint64_t rng;
+	struct batch_line *lines = NULL;
+	size_t nlines = 0, i;
 
 	/* A reset peer must not kill us through OpenSSL's write() (A29). */
 	signal(SIGPIPE, SIG_IGN);
@@ -378,41 +476,70 @@ main(int argc, char **argv)
 		code = cfg.ca_file != NULL ? MXT_EXIT_USAGE : MXT_EXIT_SOFTWARE;
 		goto done;
 	}
-	r.hard_deadline = mxt_now_ms() + cfg.timeout_total_ms;
 	rng = seed_of(&cfg);
-	t = make_target(&cfg);
-	if (t == NULL || t->rcpts == NULL) {
-		fprintf(stderr, "mxtrace: out of memory\n");
-		goto done;
-	}
-	t->started_unix_ms = wall_ms();
-	{
-		int64_t start = mxt_now_ms();
+	if (cfg.batch != NULL) {
+		lines = read_batch(cfg.batch, &nlines, err, sizeof(err));
+		if (lines == NULL || nlines == 0) {
+			fprintf(stderr, "mxtrace: %s\n", err);
+			code = MXT_EXIT_USAGE;
+			goto done;
+		}
+	} else {
+		static struct batch_line one;
 
+		one.input = cfg.target != NULL ? cfg.target : cfg.server;
+		one.domain = cfg.domain;
+		one.unicode = cfg.domain_unicode;
+		lines = &one;
+		nlines = 1;
+	}
+	code = -1;
+	for (i = 0; i < nlines; i++) {
+		int64_t start = mxt_now_ms();
+		int c;
+
+		/* The recipient of a TARGET address is already in cfg.to. */
+		t = make_target(
+		    &cfg, lines[i].input, lines[i].domain, lines[i].unicode, lines[i].rcpt);
+		if (t == NULL || t->rcpts == NULL) {
+			fprintf(stderr, "mxtrace: out of memory\n");
+			code = MXT_EXIT_SOFTWARE;
+			goto done;
+		}
+		t->started_unix_ms = wall_ms();
+		r.hard_deadline = start + cfg.timeout_total_ms;
 		if (run_target(&r, t, &rng) < 0) {
 			fprintf(stderr, "mxtrace: out of memory\n");
+			code = MXT_EXIT_SOFTWARE;
 			goto done;
 		}
 		t->duration_ms = mxt_now_ms() - start;
+		if (i > 0 && cfg.format == MXT_FORMAT_TEXT)
+			fputc('\n', stdout);
+		switch (cfg.format) {
+		case MXT_FORMAT_JSON:
+			rc = mxt_render_json(stdout, &t, 1, &cfg);
+			break;
+		case MXT_FORMAT_NAGIOS:
+			rc = mxt_render_nagios(stdout, &t, 1, &cfg);
+			break;
+		default:
+			rc = mxt_render_text(stdout, &t, 1, &cfg, want_color(&cfg));
+			break;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "mxtrace: write error on standard output\n");
+			code = MXT_EXIT_IOERR;
+			goto done;
+		}
+		c = mxt_exit_code(&t, 1);
+		code = worse(code, c);
+		mxt_target_free(t);
+		t = NULL;
 	}
-	switch (cfg.format) {
-	case MXT_FORMAT_JSON:
-		rc = mxt_render_json(stdout, &t, 1, &cfg);
-		break;
-	case MXT_FORMAT_NAGIOS:
-		rc = mxt_render_nagios(stdout, &t, 1, &cfg);
-		break;
-	default:
-		rc = mxt_render_text(stdout, &t, 1, &cfg, want_color(&cfg));
-		break;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "mxtrace: write error on standard output\n");
-		code = MXT_EXIT_IOERR;
-		goto done;
-	}
-	code = mxt_exit_code(&t, 1);
 done:
+	if (cfg.batch != NULL)
+		free_batch(lines, nlines);
 	mxt_target_free(t);
 	if (r.ctx != NULL)
 		SSL_CTX_free(r.ctx);

@@ -239,7 +239,7 @@ static struct opt_row rows[] = {
 	{ 'v', 'v', NULL, NULL, GRP_OUTPUT, 1, "progress on stderr; -vv adds the transcript", NULL },
 	{ 'q', 'q', NULL, NULL, GRP_OUTPUT, 1, "quiet: no progress or notes on stderr", NULL },
 
-	{ OPT_BATCH, 0, "batch", "FILE", GRP_RUN, 0, "probe each TARGET listed in FILE", NULL },
+	{ OPT_BATCH, 0, "batch", "FILE", GRP_RUN, 1, "probe each TARGET listed in FILE", NULL },
 	{ OPT_CONCURRENCY, 0, "concurrency", "N", GRP_RUN, 1,
 	  "at most N connections at once (default 32)", NULL },
 	{ OPT_SEED, 0, "seed", "N", GRP_RUN, 1, "seed the MX shuffle, for repeatable runs", NULL },
@@ -1032,6 +1032,34 @@ parse_target(struct ctx *c, const char *s)
 	return set_str(c, &cfg->target, s);
 }
 
+int
+mxt_options_target(
+    const char *s, char **domain, char **unicode, char **rcpt, char *err, size_t errlen)
+{
+	struct mxt_config tmp;
+	struct ctx c;
+	int rc;
+
+	mxt_config_init(&tmp);
+	memset(&c, 0, sizeof(c));
+	c.cfg = &tmp;
+	c.err = err;
+	c.errlen = errlen;
+	rc = parse_target(&c, s);
+	free(c.shown[0]);
+	free(c.shown[1]);
+	if (rc == 0) {
+		*domain = tmp.domain;
+		*unicode = tmp.domain_unicode;
+		*rcpt = tmp.nto > 0 ? tmp.to[0] : NULL;
+		tmp.domain = tmp.domain_unicode = NULL;
+		if (tmp.nto > 0)
+			tmp.to[0] = NULL;
+	}
+	mxt_config_free(&tmp);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Cross-option rules, after every option and TARGET are in. */
 static int
 check_combinations(struct ctx *c)
@@ -1041,6 +1069,10 @@ check_combinations(struct ctx *c)
 	c->what = NULL;
 	if (cfg->batch != NULL && cfg->target != NULL)
 		return fail(c, "--batch reads its targets from FILE; do not give TARGET too");
+	if (cfg->batch != NULL && (cfg->nto > 0 || cfg->server != NULL || cfg->send))
+		return fail(c,
+		    "--batch takes each recipient from its FILE line: no --to, --server "
+		    "or --send with it");
 	if (cfg->target == NULL && cfg->batch == NULL) {
 		if (cfg->server != NULL && cfg->nto == 0)
 			return fail(

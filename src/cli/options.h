@@ -42,6 +42,13 @@
 int mxt_options_parse(
     int argc, char **argv, struct mxt_config *cfg, FILE *out, char *err, size_t errlen);
 
+/* Parse one TARGET (a --batch line) the way the command line's TARGET is
+ * parsed: on success sets *domain and *unicode (A- and U-label forms) and
+ * *rcpt (the address, or NULL for a bare domain); the caller frees them.
+ * Returns -1 with a one-line reason in err. */
+int mxt_options_target(
+    const char *s, char **domain, char **unicode, char **rcpt, char *err, size_t errlen);
+
 /* Write the --help text (80 columns) to out. */
 void mxt_options_usage(FILE *out);
 

@@ -362,8 +362,8 @@ mxt_render_json(
 
 	for (i = 0; i < n; i++) {
 		cJSON *o = target_json(targets[i], cfg);
-		/* One document, pretty, for one target; JSON Lines for a batch. */
-		char *s = n == 1 ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+		/* One pretty document for one target; JSON Lines for a batch. */
+		char *s = n == 1 && cfg->batch == NULL ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
 
 		cJSON_Delete(o);
 		if (s == NULL)

@@ -579,5 +579,30 @@ def closed_pipe_does_not_kill():
     assert b"Sanitizer" not in p.stderr and b"Segmentation" not in p.stderr, p.stderr
 
 
+@test
+def batch_json_lines():
+    import json, tempfile, subprocess
+    from harness import MXTRACE, NS, CA, validate
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("# comment\nhealthy.test\n\nuser@fallback.test\nnosuch.test\n")
+        path = f.name
+    p = subprocess.run(["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA, "--batch", path],
+                       capture_output=True, timeout=120)
+    docs = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    for d in docs:
+        validate(d)
+    assert_eq([(d["target"]["input"], d["verdict"]["status"]) for d in docs],
+              [("healthy.test", "ok"), ("user@fallback.test", "warning"), ("nosuch.test", "critical")],
+              "one JSON line per target, in order")
+    assert_eq(docs[1]["target"]["recipients"], ["user@fallback.test"], "recipient from the line")
+    assert_eq(p.returncode, 2, "exit status is the worst verdict")
+    with open(path, "w") as f:
+        f.write("healthy.test\nbad..test\n")
+    p = subprocess.run([MXTRACE, "--batch", path], capture_output=True, timeout=30)
+    os.unlink(path)
+    assert_eq(p.returncode, 64, "a bad line is a usage error")
+    assert (path + ":2:").encode() in p.stderr, p.stderr
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
