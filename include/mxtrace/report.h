@@ -36,6 +36,8 @@ int mxt_render_text(FILE *out, struct mxt_target *const *targets, size_t n,
     const struct mxt_config *cfg, int color);
 int mxt_render_nagios(
     FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
+int mxt_render_openmetrics(
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
 
 /* Exit status for a run (Nagios conventions): 0 ok, 1 warning, 2 critical,
  * 3 unknown: the worst verdict over all targets. */

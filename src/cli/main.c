@@ -441,7 +441,8 @@ main(int argc, char **argv)
 	int rc, code = MXT_EXIT_SOFTWARE;
 	uint64_t rng;
 	struct batch_line *lines = NULL;
-	size_t nlines = 0, i;
+	struct mxt_target **kept = NULL; /* --format openmetrics: one exposition at the end */
+	size_t nlines = 0, nkept = 0, i;
 
 	/* A reset peer must not kill us through OpenSSL's write() (A29). */
 	signal(SIGPIPE, SIG_IGN);
@@ -523,6 +524,10 @@ main(int argc, char **argv)
 		case MXT_FORMAT_NAGIOS:
 			rc = mxt_render_nagios(stdout, &t, 1, &cfg);
 			break;
+		case MXT_FORMAT_OPENMETRICS:
+			/* One exposition per run: a batch writes it at the end. */
+			rc = 0;
+			break;
 		default:
 			rc = mxt_render_text(stdout, &t, 1, &cfg, want_color(&cfg));
 			break;
@@ -534,10 +539,30 @@ main(int argc, char **argv)
 		}
 		c = mxt_exit_code(&t, 1);
 		code = worse(code, c);
-		mxt_target_free(t);
+		if (cfg.format == MXT_FORMAT_OPENMETRICS) {
+			struct mxt_target **nk = realloc(kept, (nkept + 1) * sizeof(*kept));
+
+			if (nk == NULL) {
+				fprintf(stderr, "mxtrace: out of memory\n");
+				code = MXT_EXIT_SOFTWARE;
+				goto done;
+			}
+			kept = nk;
+			kept[nkept++] = t;
+		} else {
+			mxt_target_free(t);
+		}
 		t = NULL;
 	}
+	if (cfg.format == MXT_FORMAT_OPENMETRICS &&
+	    mxt_render_openmetrics(stdout, kept, nkept, &cfg) < 0) {
+		fprintf(stderr, "mxtrace: write error on standard output\n");
+		code = MXT_EXIT_IOERR;
+	}
 done:
+	for (i = 0; i < nkept; i++)
+		mxt_target_free(kept[i]);
+	free(kept);
 	if (cfg.batch != NULL)
 		free_batch(lines, nlines);
 	mxt_target_free(t);

@@ -156,7 +156,7 @@ static struct opt_value format_values[] = {
 	{ "text", MXT_FORMAT_TEXT, 1, 1 },
 	{ "json", MXT_FORMAT_JSON, 1, 0 },
 	{ "nagios", MXT_FORMAT_NAGIOS, 1, 0 },
-	{ "openmetrics", MXT_FORMAT_OPENMETRICS, 0, 0 },
+	{ "openmetrics", MXT_FORMAT_OPENMETRICS, 1, 0 },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -1283,8 +1283,7 @@ mxt_options_usage(FILE *out)
 	      "       mxtrace [OPTIONS] --server HOST[:PORT] --to ADDR\n"
 	      "Trace mail delivery to TARGET, a domain or user@domain: look up its MX hosts,\n"
 	      "connect to each, run the SMTP dialogue up to RCPT TO, then RSET and QUIT.\n"
-	      "No mail is sent unless --send is given. Options marked (not yet) are\n"
-	      "recognised but not implemented in this version.\n",
+	      "No mail is sent unless --send is given.\n",
 	    out);
 	for (g = 0; g < GRP_COUNT; g++) {
 		fprintf(out, "\n%s:\n", group_title[g]);

@@ -604,5 +604,16 @@ def batch_json_lines():
     assert (path + ":2:").encode() in p.stderr, p.stderr
 
 
+@test
+def openmetrics_format():
+    r = run("--format", "openmetrics", "fallback.test", json_out=False)
+    lines = r.out.decode().splitlines()
+    assert_eq(lines[-1], "# EOF", "exposition ends with # EOF")
+    assert_in('mxtrace_status{target="fallback.test"} 1', lines, "status gauge")
+    assert any(l.startswith('mxtrace_finding{target="fallback.test",code="connect.refused"') for l in lines), lines
+    assert any(l.startswith("mxtrace_tls_certificate_days_left{") for l in lines), "cert gauge"
+    assert_eq(r.rc, 1, "exit status")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
