@@ -83,6 +83,12 @@ void mxt_session_free(struct mxt_session *s);
 /* A complete reply arrived: the session takes ownership of *r (moved into
  * the step it answers) and returns what to do next. */
 enum mxt_session_action mxt_session_reply(struct mxt_session *s, struct mxt_reply *r);
+/* The reply answers the last command we are waiting for, yet more bytes
+ * followed it: record the reply, then end the session as desynchronised
+ * (RFC 2920 §3.1) without acting on it.  Takes ownership of *r. */
+enum mxt_session_action mxt_session_reply_then_extra(struct mxt_session *s, struct mxt_reply *r);
+/* Commands sent and still waiting for their reply. */
+size_t mxt_session_outstanding(const struct mxt_session *s);
 /* The TLS handshake the session asked for ended (ok != 0 on success). */
 enum mxt_session_action mxt_session_tls_done(struct mxt_session *s, int ok);
 /* The step waiting for a reply ended without one (timeout, close, broken

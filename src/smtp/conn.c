@@ -355,6 +355,14 @@ consume(struct mxt_conn *c, const char *buf, size_t n)
 			finish(c);
 			return;
 		}
+		/* Bytes after the reply to our last outstanding command arrived
+		 * before we sent anything else: nobody asked for them.  After the
+		 * STARTTLS 220 that is an injection attempt (handled below). */
+		if (n > 0 && mxt_session_outstanding(&c->sess) == 1 &&
+		    stage != MXT_STAGE_STARTTLS && stage != MXT_STAGE_QUIT) {
+			drive(c, mxt_session_reply_then_extra(&c->sess, &r));
+			return;
+		}
 		act = mxt_session_reply(&c->sess, &r);
 		mxt_reply_free(&r);
 		if (act == MXT_SESS_STARTTLS && n > 0) {

@@ -655,32 +655,67 @@ mxt_session_tls_done(struct mxt_session *s, int ok)
 	return enter_ehlo(s, 1);
 }
 
-enum mxt_session_action
-mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
+/* Record a complete reply: transcript (secrets scrubbed), then into the
+ * step waiting for it.  Returns that step, or NULL when no step waited. */
+static struct mxt_step *
+take_reply(struct mxt_session *s, struct mxt_reply *r)
 {
-	struct mxt_attempt *a = s->a;
 	struct mxt_step *st = mxt_session_waiting(s);
 	size_t i;
-	int code = r->code;
 
 	for (i = 0; i < r->nlines; i++) {
 		scrub(s, r->lines[i].p, r->lines[i].len);
 		transcript_reply_line(s, r, i);
 	}
-	if (st == NULL) {
-		/* RFC 2920 §3.1: a reply nobody asked for: desynchronised. */
-		mxt_reply_free(r);
-		set_end(s, MXT_END_PROTOCOL, mxt_session_stage(s));
-		free(a->end_detail);
-		a->end_detail = strdup("unsolicited reply");
-		s->state = MXT_SS_DONE;
-		return MXT_SESS_CLOSE;
-	}
+	if (st == NULL)
+		return NULL;
 	st->reply = *r;
 	memset(r, 0, sizeof(*r));
 	st->status = MXT_STEP_REPLIED;
 	st->duration_ms = mxt_now_ms() - s->t0 - st->started_ms;
 	s->awaiting++;
+	return st;
+}
+
+/* RFC 2920 §3.1, RFC 5321 §4.2: the server is out of step with us. */
+static enum mxt_session_action
+desync(struct mxt_session *s, enum mxt_stage stage, const char *why)
+{
+	s->a->end = MXT_END_PROTOCOL; /* overrides: nothing after this is trustworthy */
+	s->a->end_stage = stage;
+	free(s->a->end_detail);
+	s->a->end_detail = strdup(why);
+	s->state = MXT_SS_DONE;
+	return MXT_SESS_CLOSE;
+}
+
+size_t
+mxt_session_outstanding(const struct mxt_session *s)
+{
+	return s->a->nsteps - s->awaiting;
+}
+
+enum mxt_session_action
+mxt_session_reply_then_extra(struct mxt_session *s, struct mxt_reply *r)
+{
+	struct mxt_step *st = take_reply(s, r);
+
+	mxt_reply_free(r);
+	return desync(s, st != NULL ? st->stage : mxt_session_stage(s),
+	    "unsolicited data after the last expected reply: the server is out of step");
+}
+
+enum mxt_session_action
+mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
+{
+	struct mxt_attempt *a = s->a;
+	int code = r->code;
+	struct mxt_step *st = take_reply(s, r);
+
+	if (st == NULL) {
+		mxt_reply_free(r);
+		return desync(s, mxt_session_stage(s), "unsolicited reply");
+	}
 	if (s->awaiting < a->nsteps)
 		return MXT_SESS_WAIT; /* more replies of a pipelined group to come */
 

@@ -16,7 +16,8 @@ trailing space as \\x20, non-ASCII as its UTF-8 bytes.
   send BYTES           send raw bytes (everything after "send ")
   expect PREFIX        read one client line (up to LF), record it; the script
                        fails if it does not start with PREFIX (case-insensitive)
-  sleep SECONDS        pause (decimals allowed)
+  sleep SECONDS        pause (decimals allowed); client bytes that arrive
+                       meanwhile are noted (not consumed) with "early": true
   trickle BYTES RATE   send BYTES one byte at a time, RATE bytes per second;
                        stops quietly when the client goes away
   flood LINE COUNT     send LINE + CRLF, COUNT times, as fast as the client
@@ -294,8 +295,11 @@ class _Conn:
                 raise ScriptError("expected %r, got %r" % (_text(st[1]), _text(body)))
         elif verb == "sleep":
             end = time.monotonic() + st[1]
+            early = False
             while time.monotonic() < end:
                 self.remaining()
+                if not early and not self.tls:
+                    early = self._early_data()
                 self.srv._stop.wait(min(0.05, max(0.0, end - time.monotonic())))
         elif verb == "trickle":
             data, rate = st[1], st[2]
@@ -350,6 +354,22 @@ class _Conn:
             self.note("hang")
             self.drain(None)
             self.close()
+
+    def _early_data(self):
+        """Log (once) client bytes that arrive while the server sleeps, i.e.
+        before its turn (A21), without consuming them."""
+        if not select.select([self.sock], [], [], 0)[0]:
+            return False
+        try:
+            data = self.sock.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
+        if data:
+            self.note("client sent data while the server was sleeping: %s" % _text(data[:S_LOG_MAX]),
+                      early=True)
+        return True
 
     def _peer_closed(self):
         try:
