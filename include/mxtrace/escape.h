@@ -10,6 +10,7 @@
 #define MXTRACE_ESCAPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Make len bytes of untrusted text safe to print and to put in JSON:
  * printable ASCII and valid UTF-8 (U+00A0 and up) are kept; backslash becomes
@@ -22,6 +23,12 @@
 char *mxt_escape(const char *p, size_t len, size_t max);
 /* Same for a NUL-terminated string; NULL in gives NULL out. */
 char *mxt_escape_str(const char *s, size_t max);
+
+/* Decode one UTF-8 character at p (n bytes available) into *cp.  Returns
+ * its length, or 0 when the bytes are not a shortest-form encoding of a
+ * Unicode scalar value (overlong, surrogate, above U+10FFFF, stray or
+ * truncated; Unicode 15 table 3-7).  The one UTF-8 decoder of the tree. */
+size_t mxt_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 
 /* RFC 1123 / RFC 5321 §2.3.5 host name: LDH labels of 1-63 octets, total
  * at most 253, no leading/trailing hyphen, A-labels allowed, one optional

@@ -28,8 +28,8 @@
  * scalar value: overlong forms (C0, C1, E0 80-9F, F0 80-8F), surrogates
  * (ED A0-BF), code points above U+10FFFF (F4 90-BF, F5-FF), stray
  * continuation bytes and truncated sequences (Unicode 15, table 3-7). */
-static size_t
-utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
+size_t
+mxt_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 {
 	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
 	size_t len, i;
@@ -141,7 +141,7 @@ escape_one(const unsigned char *s, size_t n, char *out, size_t *used)
 		out[0] = (char)s[0];
 		return 1;
 	}
-	k = utf8_decode(s, n, &cp);
+	k = mxt_utf8_decode(s, n, &cp);
 	if (k == 0) {
 		/* Invalid UTF-8: escape this byte alone and resynchronise on
 		 * the next one, so every byte of a bad sequence shows. */

@@ -57,44 +57,15 @@ is_atext(unsigned char c)
 	return is_alnum(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
-/* Length of the valid UTF-8 character at p (n bytes available), 0 if the
- * bytes are not a shortest-form scalar value (see utf8_decode() in
- * escape.c, whose rules this repeats); C1 controls U+0080-U+009F count as
- * invalid here. */
+/* Length of the valid UTF-8 character at p (n bytes available), 0 if it is
+ * not one; C1 controls U+0080-U+009F count as invalid here. */
 static size_t
 utf8_len(const unsigned char *p, size_t n)
 {
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
+	uint32_t cp;
+	size_t len = mxt_utf8_decode(p, n, &cp);
 
-	if (c < 0x80)
-		return 1;
-	if (c == 0xc2) {
-		len = 2;
-		lo = 0xa0; /* U+0080-U+009F are C1 controls */
-	} else if (c > 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < 2 || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (i >= n || (p[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
+	return len > 0 && cp >= 0x80 && cp <= 0x9f ? 0 : len;
 }
 
 /* Why byte c cannot appear in a host name. */

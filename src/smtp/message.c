@@ -132,43 +132,6 @@ static void __attribute__((format(printf, 2, 3))) buf_fmt(struct buf *b, const c
 	buf_add(b, tmp, (size_t)n);
 }
 
-/* Length of the shortest-form UTF-8 character at p (n bytes available), or
- * 0 when it is not one: overlong forms, surrogates, code points above
- * U+10FFFF, stray continuation bytes, truncated sequences (Unicode 15,
- * table 3-7). */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* Check the body before anything is written: no NUL (RFC 5321 §4.5.2 data
  * is text; RFC 2045 §2.7-2.8 forbid NUL in 7bit and 8bit), 8-bit bytes only
  * with 8BITMIME (RFC 6152 §3), and then only as valid UTF-8 since the
@@ -178,6 +141,7 @@ check_body(
     const unsigned char *s, size_t n, int eightbit_ok, int *eightbit, char *err, size_t errlen)
 {
 	size_t i = 0, k;
+	uint32_t cp;
 
 	*eightbit = 0;
 	while (i < n) {
@@ -196,7 +160,7 @@ check_body(
 			    i);
 			return -1;
 		}
-		if ((k = utf8_len(s + i, n - i)) == 0) {
+		if ((k = mxt_utf8_decode(s + i, n - i, &cp)) == 0) {
 			set_err(err, errlen, "body is not valid UTF-8 (at offset %zu)", i);
 			return -1;
 		}

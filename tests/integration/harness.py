@@ -73,6 +73,16 @@ def run(*args, json_out=True, ca=True, timeout=120, netns=True, env=None):
     return r
 
 
+def assert_eq(a, b, what):
+    if a != b:
+        raise AssertionError("%s: expected %r, got %r" % (what, b, a))
+
+
+def assert_in(x, coll, what):
+    if x not in coll:
+        raise AssertionError("%s: %r not in %r" % (what, x, coll))
+
+
 def codes(doc):
     return sorted({f["code"] for f in doc["findings"]})
 

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 import harness
-from harness import NS, ROOT, attempt, main, run, step, test
+from harness import NS, ROOT, assert_eq, assert_in, attempt, main, run, step, test
 
 FAKE = os.path.join(ROOT, "tests", "fake", "fakesmtp.py")
 PY = "/usr/bin/python3"
@@ -46,16 +46,6 @@ def cert():
                        check=True, capture_output=True)
         _cert = (c, k)
     return _cert
-
-
-def assert_eq(a, b, what):
-    if a != b:
-        raise AssertionError("%s: expected %r, got %r" % (what, b, a))
-
-
-def assert_in(x, coll, what):
-    if x not in coll:
-        raise AssertionError("%s: %r not in %r" % (what, x, coll))
 
 
 class Fake:

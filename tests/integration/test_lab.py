@@ -9,17 +9,7 @@ Every JSON output is validated against docs/mxtrace.schema.json.
 import os
 import sys
 
-from harness import attempt, codes, main, run, step, test
-
-
-def assert_eq(a, b, what):
-    if a != b:
-        raise AssertionError("%s: expected %r, got %r" % (what, b, a))
-
-
-def assert_in(x, coll, what):
-    if x not in coll:
-        raise AssertionError("%s: %r not in %r" % (what, x, coll))
+from harness import assert_eq, assert_in, attempt, codes, main, run, step, test
 
 
 # ---- issue 2: the walking skeleton ----
