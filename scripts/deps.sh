@@ -7,8 +7,16 @@
 # Must run as root (it calls apt-get). Postfix is installed without
 # starting or configuring the system instance: the lab runs its own.
 #
+# Exim and OpenSMTPD conflict with Postfix (each is "the" system MTA), so
+# they are not installed: "tests/lab/lab.sh fetch", run at the end (and
+# by "lab.sh up" when needed), downloads and unpacks them into a cache
+# (/var/cache/mxtrace-lab) and creates their system users. Only their
+# shared libraries are installed here, as ordinary packages.
+#
 # Add packages to MXT_PACKAGES below; keep it one word per package.
 set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 MXT_PACKAGES="
 build-essential meson ninja-build pkg-config
@@ -17,6 +25,9 @@ nsd unbound postfix swaks openssl
 python3 python3-jsonschema
 iproute2 nftables bind9-dnsutils
 clang-format groff-base
+libc6 libcrypt1 libdb5.3 libgnutls30 libgnutls-dane0 libidn12 libidn2-0
+libnsl2 libpcre2-8-0
+libevent-2.1-7 libpam0g libssl3 zlib1g
 "
 
 # Print the packages from MXT_PACKAGES that are not fully installed,
@@ -40,8 +51,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The lab's Exim and OpenSMTPD (quiet when already cached).
+fetch_lab_mtas() {
+	if [ "$(id -u)" = 0 ]; then
+		"$ROOT/tests/lab/lab.sh" fetch
+	fi
+}
+
 missing=$(missing_packages)
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	fetch_lab_mtas
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages: $missing" >&2
@@ -75,4 +96,5 @@ if [ -n "$missing" ]; then
 	echo "deps.sh: still missing: $missing" >&2
 	exit 1
 fi
+fetch_lab_mtas
 echo "deps.sh: done"

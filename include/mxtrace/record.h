@@ -229,7 +229,9 @@ struct mxt_attempt {
 	int transcript_truncated;
 	int64_t started_ms; /* monotonic start */
 	int64_t duration_ms;
-	int canary; /* a port-587/465 probe run to tell egress blocking apart */
+	int canary;	     /* a port-587/465 probe run to tell egress blocking apart */
+	int plaintext_retry; /* STARTTLS failed here: tried again without TLS, as
+			      * opportunistic senders do */
 };
 
 /* ---- report ---- */

@@ -27,11 +27,13 @@ struct probe {
 	int64_t hard;
 	mxt_probe_done_cb *done;
 	void *arg;
-	struct mxt_session_params sp, canary_sp;
+	struct mxt_session_params sp, canary_sp, plain_sp;
 	struct mxt_message_params msg;
 	struct mxt_conn **conns; /* parallel to t->attempts */
 	size_t first, next, running;
 	int canary_phase;
+	int retry_phase;
+	int aborted;
 	struct mxt_timer deadline;
 	int finished;
 	int aborting; /* inside on_deadline: connections finish one by one */
@@ -197,7 +199,7 @@ start_some(struct probe *pr)
 		memset(&cp, 0, sizeof(cp));
 		cp.loop = pr->loop;
 		cp.ssl_ctx = pr->ctx;
-		cp.sp = a->canary ? &pr->canary_sp : &pr->sp;
+		cp.sp = a->canary ? &pr->canary_sp : a->plaintext_retry ? &pr->plain_sp : &pr->sp;
 		cp.source = pr->cfg->source;
 		cp.t_connect = pr->cfg->timeout_connect_ms;
 		cp.t_banner = pr->cfg->timeout_banner_ms;
@@ -222,12 +224,72 @@ start_some(struct probe *pr)
 		mxt_timer_arm(pr->loop, &pr->deadline, mxt_now_ms(), on_idle, pr);
 }
 
+/* Opportunistic STARTTLS whose handshake failed: senders such as Postfix
+ * ("may") and Exim retry in plaintext, so mail still flows.  Try each such
+ * address once more without TLS to see what they would see. */
+static size_t
+plan_plaintext_retries(struct probe *pr)
+{
+	size_t i, n = pr->t->nattempts, added = 0;
+
+	if (pr->cfg->starttls != MXT_STARTTLS_AUTO || pr->sp.tls_on_connect)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct mxt_attempt *a = &pr->t->attempts[i], *r;
+
+		if (a->canary || a->plaintext_retry || a->end != MXT_END_TLS ||
+		    mxt_now_ms() >= pr->hard)
+			continue;
+		r = mxt_target_add_attempt(pr->t);
+		if (r == NULL)
+			break;
+		a = &pr->t->attempts[i]; /* the array may have moved */
+		r->mx_index = a->mx_index;
+		r->addr = a->addr;
+		r->port = a->port;
+		r->mode = a->mode;
+		r->plaintext_retry = 1;
+		added++;
+	}
+	return added;
+}
+
+static void
+start_retries(struct probe *pr)
+{
+	size_t i, before = pr->t->nattempts;
+	struct mxt_conn **n;
+
+	pr->retry_phase = 1;
+	for (i = 0; i < before; i++) {
+		mxt_conn_free(pr->conns[i]);
+		pr->conns[i] = NULL;
+	}
+	if (plan_plaintext_retries(pr) == 0) {
+		on_idle(pr->loop, pr);
+		return;
+	}
+	n = realloc(pr->conns, pr->t->nattempts * sizeof(*n));
+	if (n == NULL) {
+		pr->t->nattempts = before;
+		all_done(pr);
+		return;
+	}
+	pr->conns = n;
+	memset(pr->conns + before, 0, (pr->t->nattempts - before) * sizeof(*n));
+	pr->next = before;
+	mxt_timer_arm(pr->loop, &pr->deadline, pr->hard, on_deadline, pr);
+	start_some(pr);
+}
+
 static void
 on_idle(struct mxt_loop *loop, void *arg)
 {
 	struct probe *pr = arg;
 
-	if (need_canary(pr))
+	if (!pr->retry_phase && !pr->canary_phase && !pr->cfg->send && !pr->aborted)
+		start_retries(pr);
+	else if (need_canary(pr))
 		start_canary(pr);
 	else
 		all_done(pr);
@@ -240,6 +302,7 @@ on_deadline(struct mxt_loop *loop, void *arg)
 	size_t i, n = pr->t->nattempts;
 
 	pr->canary_phase = 1; /* no canary after the deadline */
+	pr->aborted = 1;
 	pr->aborting = 1;
 	for (i = 0; i < pr->next; i++)
 		if (pr->conns[i] != NULL)
@@ -293,6 +356,8 @@ mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
 	pr->sp.password = cfg->password;
 	pr->sp.auth_mech = cfg->auth_mech;
 	pr->sp.allow_plaintext_auth = cfg->allow_plaintext_auth;
+	pr->plain_sp = pr->sp;
+	pr->plain_sp.starttls = MXT_STARTTLS_NEVER;
 	pr->canary_sp = pr->sp;
 	pr->canary_sp.tls_on_connect = 0;
 	pr->canary_sp.quit_after = MXT_QUIT_AFTER_CONNECT;

@@ -1169,6 +1169,15 @@ classify_reply(struct ctx *c, const struct mxt_attempt *a, size_t i, struct outc
 			    emit_a(c, a, DIAG_SMTP_PROTOCOL_VIOLATION, &ev), s, -1);
 			break;
 		}
+		/* A pipelined RCPT answered after a refused MAIL (503 "sender
+		 * not yet given") only echoes that refusal. */
+		if (s->stage == MXT_STAGE_RCPT) {
+			const struct mxt_step *m = mxt_attempt_step(a, MXT_STAGE_MAIL);
+
+			if (m != NULL &&
+			    (m->status != MXT_STEP_REPLIED || m->reply.code / 100 != 2))
+				break;
+		}
 		id = reply_diag(r, s->stage, &x, &hit);
 		sb_refusal(&ev, id, hit, &x, r);
 		idx = emit_a(c, a, id, &ev);

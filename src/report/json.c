@@ -180,6 +180,7 @@ attempt_json(const struct mxt_target *t, const struct mxt_attempt *a)
 	cJSON_AddNumberToObject(o, "port", a->port);
 	cJSON_AddStringToObject(o, "mode", mxt_mode_name(a->mode));
 	cJSON_AddBoolToObject(o, "canary", a->canary);
+	cJSON_AddBoolToObject(o, "plaintext_retry", a->plaintext_retry);
 	if (a->local[0] != '\0')
 		add_str(o, "local", a->local);
 	else

@@ -129,7 +129,10 @@ render_attempts(struct out *o, const struct mxt_target *t)
 		cell(rcpt, sizeof(rcpt), a, MXT_STAGE_RCPT);
 		pr(o, "  %-24s %-22s %-12s %-7s %-7s %-16s %-5s %-7s %lld ms%s\n",
 		    name ? name : "?", addr, conn, ban, ehlo, tls, mail, rcpt,
-		    (long long)a->duration_ms, a->canary ? " (canary)" : "");
+		    (long long)a->duration_ms,
+		    a->canary		     ? " (canary)"
+			: a->plaintext_retry ? " (retry without TLS)"
+					     : "");
 		free(name);
 	}
 }

@@ -354,6 +354,8 @@ def probe_delivers_nothing():
     d = run("test@healthy.test").json
     for a in d["attempts"]:
         assert_eq(step(a, "rcpt")["reply"]["code"], 250, "recipient accepted")
+    import time
+    time.sleep(2)  # time for a delivery to show, were one queued
     after = mailbox("mx1", "healthy.test", "test") + mailbox("mx2", "healthy.test", "test")
     assert_eq(after, before, "no message delivered without --send")
 
@@ -375,7 +377,13 @@ def send_delivers_test_message():
     assert "SIZE=" in step(a, "mail")["command"], "SIZE= on MAIL FROM"
     mx2 = attempt(d, "127.0.1.2")
     assert_eq(mx2["connect"]["status"], "not_tried", "delivered once, through mx1 only")
-    new = [m for m in mailbox("mx1", "healthy.test", "user") if m not in before]
+    import time
+    deadline = time.monotonic() + 15  # Postfix delivers from its queue, asynchronously
+    while True:
+        new = [m for m in mailbox("mx1", "healthy.test", "user") if m not in before]
+        if new or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert_eq(len(new), 1, "one new message in the mailbox")
     text = open(new[0], "rb").read().decode()
     head, _, body = text.partition("\n\n")

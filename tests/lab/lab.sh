@@ -3,13 +3,16 @@
 #
 # mxtrace integration lab: a private network namespace holding a DNS
 # tree (nsd authoritative for ".", "test." and the loopback reverse zones,
-# unbound recursing from it), a lab CA, and a set of Postfix instances,
-# one per SMTP scenario. Everything listens on loopback inside the
-# namespace, which has no other interface, so no packet can leave it.
+# unbound recursing from it), a lab CA, a set of Postfix instances, one
+# per SMTP scenario, plus Exim (submission with AUTH, MX of exim.test) and
+# OpenSMTPD (MX of opensmtpd.test). Everything listens on loopback inside
+# the namespace, which has no other interface, so no packet can leave it.
 #
-# Usage: lab.sh up | down | status | env | exec CMD [ARG...]
-#   MXT_LAB_NS   network namespace name (default mxtlab); several labs
-#                with different names can run at the same time.
+# Usage: lab.sh up | down | status | env | fetch | exec CMD [ARG...]
+#   MXT_LAB_NS     network namespace name (default mxtlab); several labs
+#                  with different names can run at the same time.
+#   MXT_LAB_CACHE  where the Exim and OpenSMTPD packages are unpacked
+#                  (default /var/cache/mxtrace-lab; kept across up/down).
 # Run dir: tests/lab/run/$MXT_LAB_NS/ (logs stay there after "down").
 # Processes are only ever stopped by the PIDs this script recorded, and
 # only after checking that the PID still lives in the lab's namespace.
@@ -54,6 +57,30 @@ MTAS=(
 	"tarpit|127.0.1.38|ipv4|mx.tarpit.test|tarpit.test|good|"
 )
 MAILBOX_USERS="postmaster user test"
+
+# Exim and OpenSMTPD. Debian's postfix, exim4 and opensmtpd packages
+# conflict (each is the system MTA), so these two are never installed:
+# "fetch" downloads them with apt-get download and unpacks them with
+# dpkg-deb -x into $CACHE, and the lab runs them from there with configs
+# in the run dir. Their libraries are ordinary packages (scripts/deps.sh).
+CACHE=${MXT_LAB_CACHE:-/var/cache/mxtrace-lab}
+[[ $CACHE == /* ]] || { echo "lab.sh: MXT_LAB_CACHE must be absolute" >&2; exit 2; }
+FETCH_PKGS="exim4-daemon-light opensmtpd"
+EXIM=$CACHE/root/usr/sbin/exim4
+SMTPD=$CACHE/root/usr/sbin/smtpd
+# System users their maintainer scripts would create, and the paths
+# compiled into OpenSMTPD that must exist (as mount points, see
+# start_opensmtpd; /var/lib/opensmtpd/empty is its chroot).
+EXIM_USER=Debian-exim
+SMTPD_USERS="opensmtpd opensmtpq"
+SMTPD_DIRS="/var/lib/opensmtpd/empty /var/spool/smtpd /usr/libexec/opensmtpd"
+
+# The non-Postfix MTAs, one per line:
+# name|listen address|ports|host name|cert|extra SANs (cert kinds as above)
+XMTAS=(
+	"exim|127.0.1.40|25 587|submit.healthy.test|good|IP:127.0.1.40"
+	"opensmtpd|127.0.1.41|25|mx.opensmtpd.test|good|IP:127.0.1.41"
+)
 
 log() { printf 'lab[%s]: %s\n' "$NS" "$*"; }
 die() { printf 'lab[%s]: error: %s\n' "$NS" "$*" >&2; exit 1; }
@@ -138,6 +165,96 @@ stop_postfix() {
 	fi
 }
 
+# ---- Exim and OpenSMTPD from Debian packages -----------------------
+
+mtas_cached() { [[ -x $EXIM && -x $SMTPD && -s $CACHE/versions ]]; }
+
+# Download and unpack the packages into $CACHE unless they are there
+# already (then this is three stat calls). Serialised with a lock, so
+# labs brought up in parallel fetch once.
+fetch_mtas() {
+	mtas_cached && return 0
+	local lock tmp rc=0
+	install -d -m 755 "$CACHE"
+	exec {lock}>"$CACHE/.lock"
+	flock "$lock"
+	if ! mtas_cached; then
+		tmp=$(mktemp -d "$CACHE/fetch.XXXXXX")
+		fetch_into "$tmp" || rc=$?
+		rm -rf "$tmp"
+	fi
+	exec {lock}>&-
+	[[ $rc == 0 ]] || die "could not fetch $FETCH_PKGS (apt-get download)"
+}
+
+fetch_into() {
+	local tmp=$1 deb f
+	chmod 755 "$tmp"
+	# apt downloads as _apt when it can write there (else it warns).
+	if getent passwd _apt >/dev/null; then chown _apt "$tmp"; fi
+	echo "lab: fetching $FETCH_PKGS into $CACHE"
+	# shellcheck disable=SC2086
+	if ! (cd "$tmp" && apt-get download -q $FETCH_PKGS) >"$tmp/apt.log" 2>&1; then
+		# No (or stale) package lists: update once and retry.
+		apt-get update -q >>"$tmp/apt.log" 2>&1 || true
+		# shellcheck disable=SC2086
+		if ! (cd "$tmp" && apt-get download -q $FETCH_PKGS) >>"$tmp/apt.log" 2>&1; then
+			cat "$tmp/apt.log" >&2
+			return 1
+		fi
+	fi
+	mkdir "$tmp/root"
+	: >"$tmp/versions"
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$tmp/root"
+		# shellcheck disable=SC2016 # dpkg's ${...}, not the shell's
+		dpkg-deb -W --showformat='${Package} ${Version}\n' "$deb" >>"$tmp/versions"
+	done
+	# The lab runs these as root; no setuid/setgid binary is left
+	# lying around outside dpkg's (and security updates') reach.
+	find "$tmp/root" -type f -perm /6000 -exec chmod ug-s {} +
+	for f in "$tmp/root/usr/sbin/exim4" "$tmp/root/usr/sbin/smtpd"; do
+		if ldd "$f" | grep -q 'not found'; then
+			ldd "$f" | grep 'not found' >&2
+			echo "lab[$NS]: missing libraries for $f; run scripts/deps.sh" >&2
+			return 1
+		fi
+	done
+	rm -rf "$CACHE/root" "$CACHE/debs"
+	mkdir "$CACHE/debs"
+	chown root:root "$tmp"/*.deb
+	mv "$tmp"/*.deb "$CACHE/debs/"
+	mv "$tmp/root" "$CACHE/root"
+	mv "$tmp/versions" "$CACHE/versions"
+	echo "lab: cached $(paste -sd ',' "$CACHE/versions" | sed 's/,/, /g')"
+}
+
+# The users and directories the packages' maintainer scripts would make
+# (idempotent; a few stat/getent calls when all is there).
+ensure_system() {
+	local u d
+	if ! getent passwd "$EXIM_USER" >/dev/null; then
+		useradd --system --user-group --no-create-home \
+		    --home-dir /var/spool/exim4 --shell /usr/sbin/nologin \
+		    "$EXIM_USER"
+	fi
+	for u in $SMTPD_USERS; do
+		getent passwd "$u" >/dev/null && continue
+		useradd --system --user-group --no-create-home \
+		    --home-dir /var/lib/opensmtpd/empty \
+		    --shell /usr/sbin/nologin "$u"
+	done
+	for d in $SMTPD_DIRS; do
+		[[ -d $d ]] || install -d -m 755 "$d"
+	done
+}
+
+cmd_fetch() {
+	need_root
+	fetch_mtas
+	ensure_system
+}
+
 cmd_down() {
 	need_root
 	local dir pids pid
@@ -146,6 +263,8 @@ cmd_down() {
 			[[ -d $dir ]] && stop_postfix "${dir%/}" &
 		done
 	fi
+	stop_pidfile "$RUN/mta/exim/exim.pid" &
+	stop_pidfile "$RUN/mta/opensmtpd/smtpd.pid" &
 	stop_pidfile "$RUN/dns/unbound.pid" &
 	stop_pidfile "$RUN/dns/nsd.pid" &
 	wait
@@ -320,13 +439,83 @@ start_mta() {
 	fi
 }
 
+# The TLS key and certificate of a non-Postfix MTA, in its dir.
+install_tls() { # NAME DIR OWNER
+	install -d -m 755 "$2/tls"
+	install -m 644 "$RUN/ca/$1.pem" "$2/tls/cert.pem"
+	install -m 600 -o "$3" "$RUN/ca/$1.key" "$2/tls/key.pem"
+}
+
+# Exim: a daemon started as root with an alternate config (-C); it forks
+# and writes its pid file itself. See tests/lab/exim/exim.conf.in for
+# why no /etc/exim4/trusted_configs entry is needed.
+start_exim() {
+	local dir=$RUN/mta/exim
+	install -d -m 755 "$dir"
+	install -d -o "$EXIM_USER" -g "$EXIM_USER" -m 750 "$dir/spool" "$dir/log" "$dir/mail"
+	install_tls exim "$dir" "$EXIM_USER"
+	subst "$LAB/exim/exim.conf.in" "DIR=$dir" "EXIM=$EXIM" >"$dir/exim.conf"
+	if ! "${NSX[@]}" "$EXIM" -C "$dir/exim.conf" -bd >"$dir/start.log" 2>&1; then
+		echo "--- exim failed to start:" >&2
+		cat "$dir/start.log" "$dir/log/paniclog" >&2 2>/dev/null || true
+		return 1
+	fi
+}
+
+# OpenSMTPD has its queue (/var/spool/smtpd), control socket
+# (/run/smtpd.sock) and helpers (/usr/libexec/opensmtpd) compiled in, so
+# it runs in a private mount namespace (the one "ip netns exec" makes)
+# where those paths are bind mounts of this lab's dirs: labs stay
+# independent and nothing is written outside the run dir. -d keeps it in
+# the foreground (log to stderr, so to smtpd.log) with a known pid.
+start_opensmtpd() {
+	local dir=$RUN/mta/opensmtpd pid
+	install -d -m 755 "$dir" "$dir/run"
+	install -d -m 711 "$dir/spool"
+	install -d -o "$MAIL_UID" -g "$MAIL_GID" -m 700 "$dir/mail"
+	install_tls opensmtpd "$dir" root
+	subst "$LAB/opensmtpd/smtpd.conf.in" "DIR=$dir" \
+	    "USER=$(id -un "$MAIL_UID")" >"$dir/smtpd.conf"
+	"$SMTPD" -n -f "$dir/smtpd.conf" >"$dir/start.log" 2>&1 ||
+	    { cat "$dir/start.log" >&2; return 1; }
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	setsid "${NSX[@]}" bash -c '
+		set -e
+		dir=$1 root=$2 nsdir=$3
+		# Never touch the host: refuse unless this is a mount
+		# namespace of its own (ip netns exec always makes one).
+		[[ $(readlink /proc/self/ns/mnt) != $(readlink /proc/1/ns/mnt) ]]
+		# /etc/resolv.conf may be a symlink into /run; keep it.
+		rc=$(readlink -f /etc/resolv.conf)
+		mount --bind "$dir/spool" /var/spool/smtpd
+		mount --bind "$root/usr/libexec/opensmtpd" /usr/libexec/opensmtpd
+		mount --bind "$dir/run" /run
+		if [[ $rc == /run/* && -f $nsdir/resolv.conf ]]; then
+			mkdir -p "$(dirname "$rc")"
+			touch "$rc"
+			mount --bind "$nsdir/resolv.conf" "$rc"
+		fi
+		exec "$root/usr/sbin/smtpd" -d -f "$dir/smtpd.conf"
+	' opensmtpd "$dir" "$CACHE/root" "$NSDIR" \
+	    >"$dir/smtpd.log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid" >"$dir/smtpd.pid"
+}
+
 # Wait until every expected listener is up and nsd has loaded its zones.
 wait_ready() {
 	local want=("$(listen_key "$AUTH" 53)" "$(listen_key "$RESOLVER" 53)")
 	local spec name addr missing i have
+	local port ports
 	for spec in "${MTAS[@]}"; do
 		IFS='|' read -r name addr _ <<<"$spec"
 		want+=("$(listen_key "$addr" 25)")
+	done
+	for spec in "${XMTAS[@]}"; do
+		IFS='|' read -r name addr ports _ <<<"$spec"
+		for port in $ports; do
+			want+=("$(listen_key "$addr" "$port")")
+		done
 	done
 	for ((i = 0; i < 200; i++)); do
 		have=$("${NSX[@]}" ss -Hltn | awk '{ print $4 }')
@@ -359,6 +548,8 @@ cmd_up() {
 		command -v "$c" >/dev/null ||
 		    die "$c not found; run scripts/deps.sh as root"
 	done
+	fetch_mtas
+	ensure_system
 	if ns_exists || [[ -e $RUN/netns.inode ]]; then
 		log "tearing down the previous lab"
 		cmd_down
@@ -391,6 +582,11 @@ cmd_up() {
 		make_leaf "$((2000 + i))" "$name" "$host" "$kind" "$extra" &
 		pids+=($!)
 	done
+	for ((i = 0; i < ${#XMTAS[@]}; i++)); do
+		IFS='|' read -r name addr _ host kind extra <<<"${XMTAS[i]}"
+		make_leaf "$((2100 + i))" "$name" "$host" "$kind" "$extra" &
+		pids+=($!)
+	done
 	for pid in "${pids[@]}"; do
 		wait "$pid" || fail=1
 	done
@@ -401,15 +597,20 @@ cmd_up() {
 		start_mta "$name" "$addr" "$proto" "$host" "$domains" &
 		pids+=($!)
 	done
+	start_exim &
+	pids+=($!)
+	start_opensmtpd &
+	pids+=($!)
 	for pid in "${pids[@]}"; do
 		wait "$pid" || fail=1
 	done
-	[[ $fail == 0 ]] || die "some Postfix instances failed to start"
+	[[ $fail == 0 ]] || die "some MTAs failed to start"
 	wait_ready
 	trap - EXIT
 	date -u +%FT%TZ >"$RUN/up"
 	log "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms:" \
-	    "resolver $RESOLVER, nsd $AUTH, ${#MTAS[@]} MTAs, CA $RUN/ca/ca.pem"
+	    "resolver $RESOLVER, nsd $AUTH," \
+	    "$(( ${#MTAS[@]} + ${#XMTAS[@]} )) MTAs, CA $RUN/ca/ca.pem"
 	log "run commands inside with: $0 exec CMD..."
 }
 
@@ -427,7 +628,7 @@ cmd_status() {
 		if [[ -n $pid ]] && pid_is_ours "$pid" && ! pid_gone "$pid"; then
 			state=running
 		else state=STOPPED; bad=1; fi
-		printf '  %-4s %-18s %-16s pid %-7s %-8s %s\n' "$1" "$2" "$3" \
+		printf '  %-4s %-18s %-17s pid %-7s %-8s %s\n' "$1" "$2" "$3" \
 		    "${pid:--}" "$state" "$5"
 	}
 	log "netns $NS, run dir $RUN, up since $(cat "$RUN/up" 2>/dev/null || echo '?')"
@@ -438,6 +639,10 @@ cmd_status() {
 		show mta "$name" "$(listen_key "$addr" 25)" \
 		    "$RUN/mta/$name/queue/pid/master.pid" "$host"
 	done
+	show mta exim "127.0.1.40:25,587" "$RUN/mta/exim/exim.pid" \
+	    "submit.healthy.test (Exim)"
+	show mta opensmtpd "127.0.1.41:25" "$RUN/mta/opensmtpd/smtpd.pid" \
+	    "mx.opensmtpd.test (OpenSMTPD)"
 	printf '  ca   %s\n' "$RUN/ca/ca.pem"
 	return $bad
 }
@@ -445,6 +650,7 @@ cmd_status() {
 cmd_env() {
 	printf 'MXT_LAB_NS=%s\nMXT_LAB_RUN=%s\nMXT_LAB_CA=%s\nMXT_LAB_RESOLVER=%s\n' \
 	    "$NS" "$RUN" "$RUN/ca/ca.pem" "$RESOLVER"
+	printf 'MXT_LAB_CACHE=%s\n' "$CACHE"
 }
 
 cmd_exec() {
@@ -455,7 +661,7 @@ cmd_exec() {
 }
 
 usage() {
-	echo "usage: [MXT_LAB_NS=name] $0 up|down|status|env|exec CMD [ARG...]" >&2
+	echo "usage: [MXT_LAB_NS=name] $0 up|down|status|env|fetch|exec CMD [ARG...]" >&2
 	exit 2
 }
 
@@ -467,6 +673,7 @@ up) cmd_up ;;
 down) cmd_down; log "down" ;;
 status) cmd_status ;;
 env) cmd_env ;;
+fetch) cmd_fetch ;;
 exec) cmd_exec "$@" ;;
 *) usage ;;
 esac
