@@ -65,6 +65,8 @@ make_target(const struct mxt_config *cfg, const char *input, const char *domain,
 	if (t == NULL)
 		return NULL;
 	t->input = strdup(input);
+	if (domain == NULL && cfg->nto > 0 && strrchr(cfg->to[0], '@') != NULL)
+		domain = unicode = strrchr(cfg->to[0], '@') + 1; /* --server: the recipient's */
 	if (domain != NULL) {
 		t->domain = strdup(domain);
 		t->domain_unicode = strdup(unicode != NULL ? unicode : domain);

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from harness import RUN, attempt, codes, main, run, step, test
+from harness import RUN, assert_eq, assert_in, attempt, codes, main, run, step, test
 
 SUBMIT = "submit.healthy.test"
 SUBMIT_ADDR = "127.0.1.40"
@@ -25,16 +25,6 @@ GOOD = {"MXTRACE_PASSWORD": PASSWORD}
 EXIM_LOG = os.path.join(RUN, "mta", "exim", "log", "mainlog")
 EXIM_SINK = os.path.join(RUN, "mta", "exim", "mail", "new")
 OSMTPD_SINK = os.path.join(RUN, "mta", "opensmtpd", "mail", "new")
-
-
-def assert_eq(a, b, what):
-    if a != b:
-        raise AssertionError("%s: expected %r, got %r" % (what, b, a))
-
-
-def assert_in(x, coll, what):
-    if x not in coll:
-        raise AssertionError("%s: %r not in %r" % (what, x, coll))
 
 
 def submission(*extra, env=GOOD, **kw):
@@ -399,6 +389,32 @@ def opensmtpd_broken_starttls_is_not_a_bounce():
         codes(d), d["verdict"]["summary"])
     assert_eq(d["verdict"]["status"], "warning", "verdict (%s)" % d["verdict"]["summary"])
     assert_eq(r.rc, 1, "exit code")
+
+
+@test
+def scenario_helo_only():
+    """A server that refuses EHLO (Exim ACL): HELO fallback, no extensions."""
+    r = run("heloonly.test")
+    d = r.json
+    a = attempt(d, "127.0.1.42")
+    assert_eq(step(a, "ehlo")["reply"]["code"], 502, "EHLO refused")
+    assert_eq(step(a, "helo")["reply"]["code"], 250, "HELO accepted")
+    assert a["helo_fallback"], "helo_fallback"
+    assert_eq(a["capabilities"], None, "no capabilities without EHLO")
+    assert_in("ehlo.helo_only", codes(d), "finding")
+    assert_eq((d["verdict"]["status"], r.rc), ("warning", 1), "verdict and exit code")
+
+
+@test
+def implicit_tls_on_465():
+    d = run("--server", "submit.healthy.test:465", "--to", "postmaster@exim.test").json
+    a = attempt(d, "127.0.1.40", 465)
+    assert_eq(a["mode"], "smtps", "implicit TLS mode")
+    assert a["tls"]["ok"] and a["tls"]["certificate"]["chain_ok"] and a["tls"]["certificate"]["name_ok"], a["tls"]
+    assert_eq([s["stage"] for s in a["steps"]][:2], ["banner", "ehlo"], "banner read inside TLS")
+    assert all(t["tls"] for t in a["transcript"] if t["dir"] != "I"), "every line inside TLS"
+    assert_eq(d["target"]["domain"], "exim.test", "--server: the recipient's domain")
+    assert_eq(d["verdict"]["status"], "ok", "verdict")
 
 
 if __name__ == "__main__":

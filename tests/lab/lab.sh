@@ -78,7 +78,7 @@ SMTPD_DIRS="/var/lib/opensmtpd/empty /var/spool/smtpd /usr/libexec/opensmtpd"
 # The non-Postfix MTAs, one per line:
 # name|listen address|ports|host name|cert|extra SANs (cert kinds as above)
 XMTAS=(
-	"exim|127.0.1.40|25 587|submit.healthy.test|good|IP:127.0.1.40"
+	"exim|127.0.1.40|25 465 587|submit.healthy.test|good|IP:127.0.1.40"
 	"opensmtpd|127.0.1.41|25|mx.opensmtpd.test|good|IP:127.0.1.41"
 )
 
