@@ -459,6 +459,12 @@ def scenario_firewalled():
 
 
 @test
+def scenario_refused():
+    scenario(["--server", "127.0.1.20", "--to", "postmaster@healthy.test"], "critical", 2,
+             ["connect.refused", "delivery.impossible"])
+
+
+@test
 def scenario_bad_fqdn():
     scenario(["badfqdn.test"], "warning", 1, ["dns.mx_nxdomain", "delivery.fallback"])
 
