@@ -41,6 +41,7 @@ struct probe {
 
 static void start_some(struct probe *pr);
 static void on_idle(struct mxt_loop *loop, void *arg);
+static void all_done(struct probe *pr);
 static void on_deadline(struct mxt_loop *loop, void *arg);
 
 static int
@@ -154,22 +155,27 @@ on_conn_done(void *arg, struct mxt_conn *c)
 		start_some(pr);
 }
 
+/* A follow-up phase (plaintext retries, canaries): free the finished
+ * connections (the attempts array may move while attempts are added), let
+ * plan_phase() append attempts, and run them under the same deadline.
+ * plan_phase returns how many it added, or -1 on ENOMEM. */
 static void
-start_canary(struct probe *pr)
+start_phase(struct probe *pr, long (*plan_phase)(struct probe *))
 {
 	size_t i, before = pr->t->nattempts;
 	struct mxt_conn **n;
+	long added;
 
 	for (i = 0; i < before; i++) {
 		mxt_conn_free(pr->conns[i]);
 		pr->conns[i] = NULL;
 	}
-	pr->canary_phase = 1;
-	if (plan(pr, 587, 1) < 0 || plan(pr, 465, 1) < 0) {
-		all_done(pr);
+	added = plan_phase(pr);
+	if (added == 0) {
+		on_idle(pr->loop, pr);
 		return;
 	}
-	n = realloc(pr->conns, pr->t->nattempts * sizeof(*n));
+	n = added > 0 ? realloc(pr->conns, pr->t->nattempts * sizeof(*n)) : NULL;
 	if (n == NULL) {
 		pr->t->nattempts = before;
 		all_done(pr);
@@ -180,6 +186,17 @@ start_canary(struct probe *pr)
 	pr->next = before;
 	mxt_timer_arm(pr->loop, &pr->deadline, pr->hard, on_deadline, pr);
 	start_some(pr);
+}
+
+static long
+plan_canaries(struct probe *pr)
+{
+	size_t before = pr->t->nattempts;
+
+	pr->canary_phase = 1;
+	if (plan(pr, 587, 1) < 0 || plan(pr, 465, 1) < 0)
+		return -1;
+	return (long)(pr->t->nattempts - before);
 }
 
 static void
@@ -227,11 +244,13 @@ start_some(struct probe *pr)
 /* Opportunistic STARTTLS whose handshake failed: senders such as Postfix
  * ("may") and Exim retry in plaintext, so mail still flows.  Try each such
  * address once more without TLS to see what they would see. */
-static size_t
+static long
 plan_plaintext_retries(struct probe *pr)
 {
-	size_t i, n = pr->t->nattempts, added = 0;
+	size_t i, n = pr->t->nattempts;
+	long added = 0;
 
+	pr->retry_phase = 1;
 	if (pr->cfg->starttls != MXT_STARTTLS_AUTO || pr->sp.tls_on_connect)
 		return 0;
 	for (i = 0; i < n; i++) {
@@ -255,42 +274,14 @@ plan_plaintext_retries(struct probe *pr)
 }
 
 static void
-start_retries(struct probe *pr)
-{
-	size_t i, before = pr->t->nattempts;
-	struct mxt_conn **n;
-
-	pr->retry_phase = 1;
-	for (i = 0; i < before; i++) {
-		mxt_conn_free(pr->conns[i]);
-		pr->conns[i] = NULL;
-	}
-	if (plan_plaintext_retries(pr) == 0) {
-		on_idle(pr->loop, pr);
-		return;
-	}
-	n = realloc(pr->conns, pr->t->nattempts * sizeof(*n));
-	if (n == NULL) {
-		pr->t->nattempts = before;
-		all_done(pr);
-		return;
-	}
-	pr->conns = n;
-	memset(pr->conns + before, 0, (pr->t->nattempts - before) * sizeof(*n));
-	pr->next = before;
-	mxt_timer_arm(pr->loop, &pr->deadline, pr->hard, on_deadline, pr);
-	start_some(pr);
-}
-
-static void
 on_idle(struct mxt_loop *loop, void *arg)
 {
 	struct probe *pr = arg;
 
 	if (!pr->retry_phase && !pr->canary_phase && !pr->cfg->send && !pr->aborted)
-		start_retries(pr);
+		start_phase(pr, plan_plaintext_retries);
 	else if (need_canary(pr))
-		start_canary(pr);
+		start_phase(pr, plan_canaries);
 	else
 		all_done(pr);
 }

@@ -417,5 +417,22 @@ def implicit_tls_on_465():
     assert_eq(d["verdict"]["status"], "ok", "verdict")
 
 
+@test
+def scenario_egress_blocked():
+    """Port 25 blocked at the client's side (nft drops SYNs from 127.0.5.1 to
+    port 25), while the canary on 587 connects: the client's network is the
+    problem, not the destination."""
+    r = run("--source", "127.0.5.1", "--timeout-connect", "1", "exim.test")
+    d = r.json
+    a = attempt(d, "127.0.1.40", 25)
+    assert_eq(a["connect"]["status"], "timeout", "port 25 filtered")
+    canaries = [x for x in d["attempts"] if x["canary"]]
+    assert_eq(sorted((x["port"], x["connect"]["status"]) for x in canaries),
+              [(465, "connected"), (587, "connected")], "canaries on 587 and 465")
+    assert_in("connect.egress_blocked", codes(d), "finding")
+    assert "connect.timeout" not in codes(d), "no per-address timeout flood"
+    assert_eq((d["verdict"]["status"], r.rc), ("unknown", 3), "the target is not judged")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
