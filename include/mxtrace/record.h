@@ -67,7 +67,9 @@ enum {
 	MXT_XF_NO_ADDRESS = 1u << 3,   /* exists, but no A/AAAA */
 	MXT_XF_INVALID_NAME = 1u << 4, /* not a valid host name: never used */
 	MXT_XF_OVER_LIMIT = 1u << 5,   /* beyond the L9 cap: not probed */
-	MXT_XF_NULL = 1u << 6	       /* the "." target of a null MX */
+	MXT_XF_NULL = 1u << 6,	       /* the "." target of a null MX */
+	MXT_XF_UNUSABLE_ADDRESS = 1u
+	    << 7 /* an A/AAAA no MTA connects to (0.0.0.0, multicast, ...) */
 };
 
 struct mxt_exchanger {

@@ -67,11 +67,29 @@ finish(struct run *run)
 	free(run);
 }
 
+/* An address no MTA sends mail to: unspecified, "this network",
+ * multicast, reserved and broadcast (IPv4 0/8, 224/4, 240/4), IPv6 ::,
+ * multicast ff00::/8 and IPv4-mapped ::ffff:0:0/96 (hardening b2 item 14). */
+static int
+unusable(int family, const unsigned char *a)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char zero[16];
+
+	if (family == AF_INET)
+		return a[0] == 0 || a[0] >= 224;
+	return memcmp(a, zero, 16) == 0 || a[0] == 0xff || memcmp(a, mapped, 12) == 0;
+}
+
 static void
 add_address(struct mxt_exchanger *x, int family, const void *addr, uint32_t ttl, int port)
 {
 	struct mxt_address *a, *n;
 
+	if (unusable(family, addr)) {
+		x->flags |= MXT_XF_UNUSABLE_ADDRESS;
+		return;
+	}
 	if (x->naddrs >= MXT_ADDRS_PER_MX_MAX)
 		return;
 	n = realloc(x->addrs, (x->naddrs + 1) * sizeof(*n));

@@ -625,6 +625,13 @@ classify_exchanger(struct ctx *c, const struct mxt_exchanger *x)
 		    x->preference, x->name != NULL ? x->name : "");
 		emit(c, DIAG_DNS_MX_IP_LITERAL, x->name, NULL, &ev);
 	}
+	if (x->flags & MXT_XF_UNUSABLE_ADDRESS) {
+		sb_printf(&ev,
+		    "A/AAAA of %s: an unusable address (unspecified, broadcast, multicast or "
+		    "reserved) was left out",
+		    x->name != NULL ? x->name : "");
+		emit(c, DIAG_DNS_MX_UNUSABLE_ADDRESS, x->name, NULL, &ev);
+	}
 	if (x->flags & MXT_XF_CNAME) {
 		sb_printf(&ev, "MX %s: %d %s, which is an alias (CNAME) for %s", target_domain(t),
 		    x->preference, x->name != NULL ? x->name : "",
