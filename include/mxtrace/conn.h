@@ -42,8 +42,9 @@ void mxt_conn_abort(struct mxt_conn *c);
 /* TLS helpers (tls.c). */
 SSL_CTX *mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen);
 /* Record protocol, cipher and certificate facts of an established session;
- * name is checked with OpenSSL's X509_check_host. */
-void mxt_tls_collect(SSL *ssl, const char *name, struct mxt_tls *out);
+ * name is checked with OpenSSL's X509_check_host, or when there is no name
+ * the address ip with X509_check_ip_asc. */
+void mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out);
 /* OpenSSL's error queue as one line (drains it); caller frees. */
 char *mxt_tls_error_string(void);
 

@@ -46,7 +46,9 @@ typedef void mxt_dns_done_cb(struct mxt_target *t, void *arg);
  * every query has finished or the DNS deadline passed.  rng is the shuffle
  * state (shared across targets).  Returns 0, or -1 on ENOMEM. */
 int mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
-    uint64_t *rng, mxt_dns_done_cb *done, void *arg);
+    uint64_t *rng, int64_t hard_deadline, mxt_dns_done_cb *done, void *arg);
+/* The DNS stage's absolute deadline (hardening L8), within the run's. */
+int64_t mxt_dns_deadline(const struct mxt_config *cfg, int64_t start, int64_t hard_deadline);
 
 /* ---- client identity (identity.c) ---- */
 
@@ -57,7 +59,7 @@ void mxt_identity_local(struct mxt_target *t, const struct mxt_config *cfg);
  * it is forward-confirmed, and whether the EHLO name resolves; done runs
  * once from the loop.  Returns 0, or -1 on ENOMEM. */
 int mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
-    mxt_dns_done_cb *done, void *arg);
+    int64_t hard_deadline, mxt_dns_done_cb *done, void *arg);
 /* Pick the EHLO name (RFC 5321 §4.1.4): --ehlo, else the forward-confirmed
  * PTR name, else the host name if it is an FQDN, else an address literal. */
 void mxt_identity_choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg);

@@ -87,6 +87,9 @@ enum mxt_session_action mxt_session_reply(struct mxt_session *s, struct mxt_repl
  * followed it: record the reply, then end the session as desynchronised
  * (RFC 2920 §3.1) without acting on it.  Takes ownership of *r. */
 enum mxt_session_action mxt_session_reply_then_extra(struct mxt_session *s, struct mxt_reply *r);
+/* A reply broke the protocol (MXT_REPLY_ERROR): record what there is of it
+ * (secrets scrubbed, transcript kept) and end the session.  Takes *r. */
+void mxt_session_broken_reply(struct mxt_session *s, struct mxt_reply *r, const char *why);
 /* Commands sent and still waiting for their reply. */
 size_t mxt_session_outstanding(const struct mxt_session *s);
 /* The TLS handshake the session asked for ended (ok != 0 on success). */

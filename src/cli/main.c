@@ -214,10 +214,7 @@ password_from_file(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '\r')
-		buf[--n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0'; /* the first line is the password */
 	{
 		char *p = strdup(buf);
 
@@ -234,6 +231,7 @@ password_prompt(const char *user, char *err, size_t errlen)
 	char buf[1024];
 	FILE *tty = fopen("/dev/tty", "r+e");
 	char *p = NULL;
+	int saved = 0;
 
 	if (tty == NULL) {
 		snprintf(err, errlen, "no password: set MXTRACE_PASSWORD or use --password-file");
@@ -242,6 +240,7 @@ password_prompt(const char *user, char *err, size_t errlen)
 	fprintf(tty, "Password for %s: ", user);
 	fflush(tty);
 	if (tcgetattr(fileno(tty), &old) == 0) {
+		saved = 1;
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
@@ -250,7 +249,8 @@ password_prompt(const char *user, char *err, size_t errlen)
 		buf[strcspn(buf, "\r\n")] = '\0';
 		p = strdup(buf);
 	}
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	if (saved)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
 	fprintf(tty, "\n");
 	fclose(tty);
 	explicit_bzero(buf, sizeof(buf));
@@ -314,6 +314,10 @@ read_body_file(struct mxt_config *cfg, char *err, size_t errlen)
 	    (n = read(fd, cfg->body_data + got, (size_t)st.st_size - got)) > 0)
 		got += (size_t)n;
 	close(fd);
+	if (cfg->body_data != NULL && got < (size_t)st.st_size) {
+		snprintf(err, errlen, "cannot read all of --body-file %s", cfg->body_file);
+		return -1;
+	}
 	if (cfg->body_data == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -382,12 +386,12 @@ log_probe(const struct mxt_target *t)
 static int
 run_target(struct run *r, struct mxt_target *t, uint64_t *rng)
 {
-	if (mxt_dns_run(r->res, t, r->cfg, rng, on_stage_done, r) < 0)
+	if (mxt_dns_run(r->res, t, r->cfg, rng, r->hard_deadline, on_stage_done, r) < 0)
 		return -1;
 	mxt_loop_run(r->loop);
 	log_dns(t);
 	mxt_identity_local(t, r->cfg);
-	if (mxt_identity_run(r->res, t, r->cfg, on_stage_done, r) < 0)
+	if (mxt_identity_run(r->res, t, r->cfg, r->hard_deadline, on_stage_done, r) < 0)
 		return -1;
 	mxt_loop_run(r->loop);
 	mxt_identity_choose_ehlo(t, r->cfg);
@@ -403,7 +407,7 @@ run_target(struct run *r, struct mxt_target *t, uint64_t *rng)
 	/* A server told us our public address: look that one up too. */
 	if (mxt_identity_egress_seen(t)) {
 		mxt_log(1, "a server saw us as %s: looking up its PTR", t->client.egress);
-		if (mxt_identity_run(r->res, t, r->cfg, on_stage_done, r) < 0)
+		if (mxt_identity_run(r->res, t, r->cfg, r->hard_deadline, on_stage_done, r) < 0)
 			return -1;
 		mxt_loop_run(r->loop);
 	}

@@ -205,7 +205,7 @@ static struct opt_row rows[] = {
 	  "read the password from FILE", NULL },
 	{ OPT_AUTH, 0, "auth", "MECH", GRP_AUTH, 1, "mechanism:", auth_values },
 	{ OPT_ALLOW_PLAINTEXT_AUTH, 0, "allow-plaintext-auth", NULL, GRP_AUTH, 1,
-	  "allow AUTH without TLS", NULL },
+	  "allow AUTH without verified TLS", NULL },
 
 	{ OPT_SEND, 0, "send", NULL, GRP_SESSION, 1, "send a test message (DATA)", NULL },
 	{ OPT_BODY, 0, "body", "TEXT", GRP_SESSION, 1, "message body for --send", NULL },

@@ -31,7 +31,7 @@ struct idrun {
 	int pending;
 	mxt_dns_done_cb *done;
 	void *arg;
-	struct mxt_timer later;
+	struct mxt_timer later, deadline;
 	struct mxt_dns_query q_fwd, q_ehlo;
 };
 
@@ -40,6 +40,7 @@ id_finish(struct idrun *run)
 {
 	if (--run->pending > 0)
 		return;
+	mxt_timer_cancel(mxt_resolver_loop(run->r), &run->deadline);
 	free(run->q_fwd.error);
 	free(run->q_ehlo.error);
 	free(run->ehlo_lookup);
@@ -246,9 +247,19 @@ on_later(struct mxt_loop *loop, void *arg)
 	id_finish(arg);
 }
 
+/* The identity lookups' deadline: cancel what is still in flight (their
+ * callbacks then run with MXT_DNS_TIMEOUT and release the run). */
+static void
+on_id_deadline(struct mxt_loop *loop, void *arg)
+{
+	struct idrun *run = arg;
+
+	mxt_resolver_cancel(run->r);
+}
+
 int
 mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
-    mxt_dns_done_cb *done, void *arg)
+    int64_t hard, mxt_dns_done_cb *done, void *arg)
 {
 	struct mxt_client *c = &t->client;
 	struct idrun *run = calloc(1, sizeof(*run));
@@ -290,6 +301,8 @@ mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_
 			mxt_resolver_query(r, cand, T_A, &run->q_ehlo, on_ehlo, run);
 		}
 	}
+	mxt_timer_arm(mxt_resolver_loop(r), &run->deadline,
+	    mxt_dns_deadline(cfg, mxt_now_ms(), hard), on_id_deadline, run);
 	mxt_timer_arm(mxt_resolver_loop(r), &run->later, mxt_now_ms(), on_later, run);
 	return 0;
 }

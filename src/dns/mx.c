@@ -30,6 +30,7 @@ struct run {
 	int pending;
 	int64_t start;
 	struct mxt_timer deadline;
+	struct mxt_timer later;
 	int finished;
 };
 
@@ -49,6 +50,7 @@ finish(struct run *run)
 		return;
 	run->finished = 1;
 	mxt_timer_cancel(mxt_resolver_loop(run->r), &run->deadline);
+	mxt_timer_cancel(mxt_resolver_loop(run->r), &run->later);
 	for (i = 0; i < t->dns.nmx; i++) {
 		struct mxt_exchanger *x = &t->dns.mx[i];
 
@@ -163,6 +165,9 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 	finish(run);
 }
 
+/* Ask A and AAAA of every usable exchanger at once.  The caller holds a
+ * reference on run->pending across the call, so no answer can finish the
+ * run while queries are still being sent. */
 static void
 query_addresses(struct run *run)
 {
@@ -267,7 +272,8 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 	struct mxsort *v = NULL;
 	size_t n = 0, i, nnull = 0;
 
-	run->pending--;
+	/* This query's reference on run->pending is released at the end, after
+	 * the address queries are out. */
 	if (st == MXT_DNS_OK) {
 		int rc = ares_parse_mx_reply(abuf, alen, &mx);
 
@@ -332,6 +338,7 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 	} else {
 		t->dns.source = MXT_MX_SOURCE_NONE;
 	}
+	run->pending--;
 	finish(run);
 }
 
@@ -347,12 +354,27 @@ on_deadline(struct mxt_loop *loop, void *arg)
 static void
 on_immediate(struct mxt_loop *loop, void *arg)
 {
-	finish(arg);
+	struct run *run = arg;
+
+	run->pending--;
+	finish(run);
+}
+
+int64_t
+mxt_dns_deadline(const struct mxt_config *cfg, int64_t start, int64_t hard)
+{
+	/* L8: 20 s, or longer when the user asked for long DNS timeouts; never
+	 * past the run's overall deadline. */
+	int64_t d = (int64_t)cfg->dns_timeout_ms * (cfg->dns_tries > 0 ? cfg->dns_tries : 1) + 1000;
+
+	if (d < MXT_DNS_DEADLINE_MS)
+		d = MXT_DNS_DEADLINE_MS;
+	return hard > 0 && start + d > hard ? hard : start + d;
 }
 
 int
 mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
-    uint64_t *rng, mxt_dns_done_cb *done, void *arg)
+    uint64_t *rng, int64_t hard, mxt_dns_done_cb *done, void *arg)
 {
 	struct run *run = calloc(1, sizeof(*run));
 
@@ -367,7 +389,7 @@ mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_confi
 	run->start = mxt_now_ms();
 	free(t->dns.resolver);
 	t->dns.resolver = mxt_resolver_servers(r);
-	mxt_timer_arm(mxt_resolver_loop(r), &run->deadline, run->start + MXT_DNS_DEADLINE_MS,
+	mxt_timer_arm(mxt_resolver_loop(r), &run->deadline, mxt_dns_deadline(cfg, run->start, hard),
 	    on_deadline, run);
 	if (cfg->server != NULL) {
 		struct mxt_exchanger *x;

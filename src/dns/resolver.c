@@ -21,10 +21,13 @@ struct mxt_resolver {
 	ares_channel ch;
 	struct mxt_timer timer;
 	int inited;
+	int in_query; /* inside ares_query(): callbacks must wait for the loop */
 };
 
 struct qctx {
 	struct mxt_resolver *r;
+	struct mxt_timer later; /* delivers an answer c-ares gave inside ares_query() */
+	enum mxt_dns_status deferred;
 	struct mxt_dns_query *q;
 	int64_t start;
 	int type;
@@ -247,21 +250,42 @@ map_status(int st)
 }
 
 static void
-on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
+deliver(struct qctx *c, enum mxt_dns_status s, const unsigned char *abuf, int alen)
 {
-	struct qctx *c = arg;
-	enum mxt_dns_status s = map_status(st);
-
 	if (c->q != NULL) {
 		c->q->status = s;
 		c->q->duration_ms = mxt_now_ms() - c->start;
 		if (s == MXT_DNS_OK)
 			c->q->ttl = answer_ttl(abuf, alen, c->type);
-		if (s == MXT_DNS_ERROR && c->q->error == NULL)
-			c->q->error = strdup(ares_strerror(st));
 	}
 	c->cb(c->arg, s, s == MXT_DNS_OK ? abuf : NULL, s == MXT_DNS_OK ? alen : 0);
 	free(c);
+}
+
+static void
+on_later(struct mxt_loop *loop, void *arg)
+{
+	struct qctx *c = arg;
+
+	deliver(c, c->deferred, NULL, 0);
+}
+
+static void
+on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
+{
+	struct qctx *c = arg;
+	enum mxt_dns_status s = map_status(st);
+
+	if (c->q != NULL && s == MXT_DNS_ERROR && c->q->error == NULL)
+		c->q->error = strdup(ares_strerror(st));
+	if (c->r->in_query) {
+		/* c-ares failed at once (no socket, no memory): the promise is
+		 * that callbacks run from the loop, never inside the caller. */
+		c->deferred = s == MXT_DNS_OK ? MXT_DNS_ERROR : s;
+		mxt_timer_arm(c->r->loop, &c->later, mxt_now_ms(), on_later, c);
+		return;
+	}
+	deliver(c, s, abuf, alen);
 }
 
 void
@@ -271,6 +295,8 @@ mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mx
 	struct qctx *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
+		/* Out of memory: callers hold a reference across their calls
+		 * (see mx.c), so a callback from here is safe. */
 		if (q != NULL)
 			q->status = MXT_DNS_ERROR;
 		cb(arg, MXT_DNS_ERROR, NULL, 0);
@@ -282,7 +308,9 @@ mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mx
 	c->type = type;
 	c->cb = cb;
 	c->arg = arg;
+	r->in_query = 1;
 	ares_query(r->ch, name, 1 /* C_IN */, type, on_answer, c);
+	r->in_query = 0;
 	arm_timer(r);
 }
 

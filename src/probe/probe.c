@@ -133,6 +133,10 @@ delivery_settled(const struct mxt_attempt *a)
 
 	if (a->end == MXT_END_OK)
 		return 1;
+	/* The message went out: whatever happened after the final dot, trying
+	 * another MX could deliver it twice (RFC 5321 §6.1). */
+	if (mxt_attempt_step(a, MXT_STAGE_DATA_END) != NULL)
+		return 1;
 	if (a->end != MXT_END_REJECTED)
 		return 0;
 	for (i = a->nsteps; i > 0; i--) {
@@ -206,6 +210,12 @@ start_some(struct probe *pr)
 	    : pr->cfg->concurrency > 0 ? (size_t)pr->cfg->concurrency
 				       : MXT_CONCURRENCY_DEFAULT;
 
+	/* Past the run's deadline nothing new starts (on_deadline marks the
+	 * rest). */
+	if (mxt_now_ms() >= pr->hard && !pr->aborting && pr->next < pr->t->nattempts) {
+		on_deadline(pr->loop, pr);
+		return;
+	}
 	while (pr->running < cap && pr->next < pr->t->nattempts) {
 		struct mxt_attempt *a = &pr->t->attempts[pr->next];
 		const struct mxt_exchanger *x = &pr->t->dns.mx[a->mx_index];

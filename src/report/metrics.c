@@ -41,7 +41,10 @@ attempt_labels(FILE *out, const struct mxt_target *t, const struct mxt_attempt *
 	target_labels(out, t);
 	fputs(",exchanger=\"", out);
 	label(out, t->dns.mx[a->mx_index].name);
-	fprintf(out, "\",address=\"%s\",port=\"%d\"", a->addr.text, a->port);
+	/* attempt= keeps series apart: a plaintext retry or a canary can
+	 * share address and port with another attempt. */
+	fprintf(out, "\",address=\"%s\",port=\"%d\",attempt=\"%zu\"", a->addr.text, a->port,
+	    (size_t)(a - t->attempts));
 }
 
 int

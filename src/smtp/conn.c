@@ -120,8 +120,10 @@ connect_failed(struct mxt_conn *c, enum mxt_conn_status st, int err)
 	c->a->connect = st;
 	c->a->connect_errno = err;
 	c->a->connect_ms = since(c);
-	c->a->end = MXT_END_CONNECT;
-	c->a->end_stage = MXT_STAGE_CONNECT;
+	if (c->a->end == MXT_END_NONE) {
+		c->a->end = MXT_END_CONNECT;
+		c->a->end_stage = MXT_STAGE_CONNECT;
+	}
 	if (err != 0)
 		c->a->end_detail = strdup(strerror(err));
 	finish(c);
@@ -187,7 +189,7 @@ tls_finished(struct mxt_conn *c, int ok)
 	a->tls.ok = ok;
 	a->tls.duration_ms = mxt_now_ms() - c->tls_start;
 	if (ok)
-		mxt_tls_collect(c->ssl, c->tls_name, &a->tls);
+		mxt_tls_collect(c->ssl, c->tls_name, a->addr.text, &a->tls);
 	else if (a->tls.error == NULL)
 		a->tls.error = mxt_tls_error_string();
 	c->state = C_SMTP;
@@ -207,7 +209,10 @@ tls_finished(struct mxt_conn *c, int ok)
 static void
 handshake(struct mxt_conn *c)
 {
-	int rc = SSL_connect(c->ssl), e;
+	int rc, e;
+
+	ERR_clear_error(); /* one thread, many connections: no stale errors */
+	rc = SSL_connect(c->ssl);
 
 	quickack(c);
 	if (rc == 1) {
@@ -247,7 +252,10 @@ flush(struct mxt_conn *c)
 		ssize_t n;
 
 		if (c->ssl != NULL) {
-			int rc = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
+			int rc;
+
+			ERR_clear_error();
+			rc = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
 
 			if (rc <= 0) {
 				int e = SSL_get_error(c->ssl, rc);
@@ -294,8 +302,12 @@ drive(struct mxt_conn *c, enum mxt_session_action act)
 		watch(c, MXT_EV_READ);
 		return;
 	case MXT_SESS_SEND:
+		/* New output is appended behind what may still be unsent: keep
+		 * the write offset (and OpenSSL's retry contract, with
+		 * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). */
+		if (c->wbuf == NULL)
+			c->woff = 0;
 		c->wbuf = mxt_session_output(&c->sess, &c->wlen);
-		c->woff = 0;
 		arm(c, stage_deadline(c, mxt_session_stage(&c->sess)));
 		if (flush(c) == 0)
 			watch(c, MXT_EV_READ | MXT_EV_WRITE);
@@ -343,15 +355,7 @@ consume(struct mxt_conn *c, const char *buf, size_t n)
 			return;
 		mxt_reply_take(&c->rp, &r);
 		if (st == MXT_REPLY_ERROR) {
-			struct mxt_step *w = mxt_session_waiting(&c->sess);
-
-			if (w != NULL) {
-				w->reply = r;
-				memset(&r, 0, sizeof(r));
-			}
-			mxt_reply_free(&r);
-			mxt_session_abort(&c->sess, MXT_STEP_PROTOCOL, MXT_END_PROTOCOL,
-			    "reply breaks the SMTP protocol");
+			mxt_session_broken_reply(&c->sess, &r, "reply breaks the SMTP protocol");
 			finish(c);
 			return;
 		}
@@ -365,6 +369,12 @@ consume(struct mxt_conn *c, const char *buf, size_t n)
 		}
 		act = mxt_session_reply(&c->sess, &r);
 		mxt_reply_free(&r);
+		if (stage == MXT_STAGE_DATA_END && c->wbuf != NULL) {
+			/* The verdict on the message came before all of it was
+			 * sent: the stream is no longer SMTP, close it. */
+			finish(c);
+			return;
+		}
 		if (act == MXT_SESS_STARTTLS && n > 0) {
 			/* Bytes followed the 220 in the same read: injection. */
 			c->a->tls.injection = 1;
@@ -391,7 +401,10 @@ do_read(struct mxt_conn *c)
 		ssize_t n;
 
 		if (c->ssl != NULL) {
-			int rc = SSL_read(c->ssl, buf, sizeof(buf));
+			int rc;
+
+			ERR_clear_error();
+			rc = SSL_read(c->ssl, buf, sizeof(buf));
 
 			if (rc <= 0) {
 				int e = SSL_get_error(c->ssl, rc);
@@ -514,9 +527,11 @@ on_timeout(struct mxt_loop *loop, void *arg)
 
 	switch (c->state) {
 	case C_CONNECTING:
-		connect_failed(c, MXT_CONN_TIMEOUT, ETIMEDOUT);
-		if (hard)
+		if (hard) {
 			c->a->end = MXT_END_DEADLINE;
+			c->a->end_stage = MXT_STAGE_CONNECT;
+		}
+		connect_failed(c, MXT_CONN_TIMEOUT, ETIMEDOUT);
 		return;
 	case C_TLS_HANDSHAKE:
 		c->a->tls.error = strdup("TLS handshake timed out");
@@ -624,7 +639,8 @@ mxt_conn_abort(struct mxt_conn *c)
 		    &c->sess, MXT_STEP_TIMEOUT, MXT_END_DEADLINE, "overall deadline reached");
 	else {
 		c->a->end = MXT_END_DEADLINE;
-		if (c->state == C_CONNECTING)
+		/* A SYN that was never sent did not time out. */
+		if (c->state == C_CONNECTING && c->fd >= 0)
 			c->a->connect = MXT_CONN_TIMEOUT;
 	}
 	finish(c);

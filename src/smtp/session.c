@@ -102,9 +102,15 @@ out_append(struct mxt_session *s, const char *p, size_t len)
 
 		while (cap < s->outlen + len)
 			cap *= 2;
-		n = realloc(s->out, cap);
+		/* Not realloc: the old buffer may hold credentials; wipe it. */
+		n = malloc(cap);
 		if (n == NULL)
 			return -1;
+		if (s->out != NULL) {
+			memcpy(n, s->out, s->outlen);
+			OPENSSL_cleanse(s->out, s->outcap);
+			free(s->out);
+		}
 		s->out = n;
 		s->outcap = cap;
 	}
@@ -333,9 +339,17 @@ enter_auth(struct mxt_session *s)
 	static const char *const prefs[] = {"PLAIN", "LOGIN", "CRAM-MD5"};
 	size_t i;
 
-	if (!s->tls_active && !s->p->allow_plaintext_auth)
-		return local_stop(s, MXT_STAGE_AUTH,
-		    "credentials are only sent inside TLS (see --allow-plaintext-auth)");
+	/* Credentials go only to a server that proved who it is: TLS with a
+	 * certificate that verified, chain and name (hardening §4 rule 5). */
+	if (!s->p->allow_plaintext_auth) {
+		if (!s->tls_active)
+			return local_stop(s, MXT_STAGE_AUTH,
+			    "credentials are only sent inside TLS (see --allow-plaintext-auth)");
+		if (!s->a->tls.chain_ok || !s->a->tls.name_ok)
+			return local_stop(s, MXT_STAGE_AUTH,
+			    "credentials are not sent to a server whose certificate did not verify "
+			    "(see --allow-plaintext-auth)");
+	}
 	if (!s->a->have_caps || !(c->flags & MXT_CAP_AUTH))
 		return local_stop(s, MXT_STAGE_AUTH, "the server offers no AUTH");
 	s->mech = NULL;
@@ -523,12 +537,18 @@ envelope_done(struct mxt_session *s)
 	return MXT_SESS_SEND;
 }
 
-/* Queue the RCPTs that were not pipelined, one at a time. */
+/* Queue the RCPTs that were not pipelined, one at a time; none after a
+ * refused MAIL or with --quit-after mail. */
 static enum mxt_session_action
 next_rcpt(struct mxt_session *s)
 {
 	size_t i, sent = 0;
 	char line[600];
+	const struct mxt_step *mail = mxt_attempt_step(s->a, MXT_STAGE_MAIL);
+
+	if (s->p->quit_after == MXT_QUIT_AFTER_MAIL || mail == NULL ||
+	    mail->status != MXT_STEP_REPLIED || !is2(&mail->reply))
+		return envelope_done(s);
 
 	for (i = 0; i < s->a->nsteps; i++)
 		if (s->a->steps[i].stage == MXT_STAGE_RCPT)
@@ -693,6 +713,17 @@ size_t
 mxt_session_outstanding(const struct mxt_session *s)
 {
 	return s->a->nsteps - s->awaiting;
+}
+
+void
+mxt_session_broken_reply(struct mxt_session *s, struct mxt_reply *r, const char *why)
+{
+	struct mxt_step *st = take_reply(s, r);
+
+	mxt_reply_free(r);
+	if (st != NULL)
+		st->status = MXT_STEP_PROTOCOL;
+	desync(s, st != NULL ? st->stage : mxt_session_stage(s), why);
 }
 
 enum mxt_session_action

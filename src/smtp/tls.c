@@ -30,6 +30,7 @@ mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 	/* No session resumption: tickets would only cost a round of reading. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET);
 	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (ca_file != NULL) {
 		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
 			char *e = mxt_tls_error_string();
@@ -101,7 +102,7 @@ asn1_time_iso(const ASN1_TIME *t, time_t *when)
 }
 
 void
-mxt_tls_collect(SSL *ssl, const char *name, struct mxt_tls *out)
+mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 {
 	X509 *cert;
 	STACK_OF(GENERAL_NAME) * sans;
@@ -122,6 +123,10 @@ mxt_tls_collect(SSL *ssl, const char *name, struct mxt_tls *out)
 		out->peer_name = strdup(name);
 		out->name_ok =
 		    X509_check_host(cert, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+	} else if (ip != NULL && ip[0] != '\0') {
+		/* An address target (--server ADDR): an iPAddress SAN must name it. */
+		out->peer_name = strdup(ip);
+		out->name_ok = X509_check_ip_asc(cert, ip, 0) == 1;
 	}
 	out->subject = name_line(X509_get_subject_name(cert));
 	out->issuer = name_line(X509_get_issuer_name(cert));

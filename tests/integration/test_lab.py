@@ -619,5 +619,45 @@ def openmetrics_format():
     assert_eq(r.rc, 1, "exit status")
 
 
+@test
+def quit_after_mail_sends_no_rcpt():
+    d = run("--server", "mx1.healthy.test", "--to", "postmaster@healthy.test", "--quit-after", "mail").json
+    a = attempt(d, "127.0.1.1")
+    assert_eq([s["stage"] for s in a["steps"]][-3:], ["mail", "rset", "quit"], "no RCPT after --quit-after mail")
+
+
+@test
+def address_target_certificate_checked_against_ip_san():
+    d = run("--server", "127.0.1.2", "--to", "postmaster@healthy.test").json
+    c = attempt(d, "127.0.1.2")["tls"]["certificate"]
+    assert_eq(c["name_checked"], "127.0.1.2", "the address is what is checked")
+    assert c["name_ok"], "iPAddress SAN matches"
+
+
+@test
+def total_deadline_covers_dns():
+    """A resolver that never answers: --timeout-total bounds the whole run,
+    DNS included, and nothing is reported as a firewall."""
+    import subprocess, time
+    from harness import NS
+    sink = subprocess.Popen(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c",
+                             "import socket,time\n"
+                             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                             "s.bind(('127.0.4.250',53))\n"
+                             "time.sleep(60)"])
+    try:
+        time.sleep(0.3)
+        r = run("--resolver", "127.0.4.250", "--timeout-total", "2", "--dns-timeout", "10",
+                "--dns-tries", "3", "healthy.test")
+        assert r.elapsed < 4.5, "run took %.1f s" % r.elapsed
+        d = r.json
+        assert_eq(d["dns"]["mx_query"]["status"], "timeout", "MX query timed out")
+        assert "connect.timeout" not in codes(d), codes(d)
+        assert_eq(r.rc, 3, "unknown")
+    finally:
+        sink.kill()
+        sink.wait()
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

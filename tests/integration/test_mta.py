@@ -434,5 +434,20 @@ def scenario_egress_blocked():
     assert_eq((d["verdict"]["status"], r.rc), ("unknown", 3), "the target is not judged")
 
 
+@test
+def no_credentials_to_an_unverified_certificate():
+    """Without the lab CA the certificate does not verify: mxtrace keeps the
+    password to itself (no AUTH on the wire) and says why."""
+    r = run("--server", "submit.healthy.test", "--submission", "--user", "test",
+            "--from", "test@healthy.test", "--to", "someone@elsewhere.test",
+            ca=False, env={"MXTRACE_PASSWORD": PASSWORD})
+    d = r.json
+    a = attempt(d, SUBMIT_ADDR, 587)
+    assert a["tls"]["ok"] and not a["tls"]["certificate"]["chain_ok"], "TLS up, chain not verified"
+    assert "auth" not in [s["stage"] for s in a["steps"]], "no AUTH sent"
+    assert_eq((a["result"]["end"], a["result"]["stage"]), ("local_policy", "auth"), "stopped by policy")
+    assert "did not verify" in a["result"]["detail"], a["result"]["detail"]
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -34,7 +34,7 @@ static char *rcpts1[] = {"postmaster@example.test"};
 static char *rcpts2[] = {"a@example.test", "b@example.test"};
 
 static void
-setup(struct fixture *f)
+setup_tls(struct fixture *f, int tls)
 {
 	memset(f, 0, sizeof(*f));
 	f->p.ehlo = "client.example.test";
@@ -43,7 +43,13 @@ setup(struct fixture *f)
 	f->p.nrcpts = 1;
 	f->p.starttls = MXT_STARTTLS_AUTO;
 	f->p.quit_after = MXT_QUIT_AFTER_RCPT;
-	mxt_session_init(&f->s, &f->p, &f->a, 0);
+	mxt_session_init(&f->s, &f->p, &f->a, tls);
+}
+
+static void
+setup(struct fixture *f)
+{
+	setup_tls(f, 0);
 }
 
 static void
@@ -231,6 +237,7 @@ main(void)
 		f.p.user = "u";
 		f.p.password = "S3cr3t-Pa55";
 		mxt_session_init(&f.s, &f.p, &f.a, 1);
+		f.a.tls.chain_ok = f.a.tls.name_ok = 1; /* a verified certificate */
 		feed(&f, "220 hi\r\n");
 		mkreply("250-mx\r\n250 AUTH PLAIN LOGIN\r\n", &r);
 		mxt_session_reply(&f.s, &r);
@@ -256,6 +263,36 @@ main(void)
 		    "no secret in the stored reply");
 		teardown(&f);
 	}
+
+	/* No AUTH inside TLS whose certificate did not verify. */
+	setup_tls(&f, 1);
+	f.a.tls.chain_ok = 0;
+	f.a.tls.name_ok = 1;
+	f.p.user = "u";
+	f.p.password = "pw-secret";
+	feed(&f, "220 hi\r\n");
+	feed(&f, "250-mx\r\n250 AUTH PLAIN\r\n");
+	T_CHECK(strstr(f.sent, "AUTH") == NULL && f.a.end == MXT_END_LOCAL,
+	    "no credentials to an unverified certificate");
+	teardown(&f);
+
+	/* --quit-after mail, and a refused MAIL: no RCPT is sent. */
+	setup(&f);
+	f.p.quit_after = MXT_QUIT_AFTER_MAIL;
+	feed(&f, "220 hi\r\n");
+	feed(&f, EHLO_PLAIN);
+	feed(&f, "250 ok\r\n");
+	T_CHECK(strstr(f.sent, "RCPT") == NULL && strstr(f.sent, "RSET") != NULL,
+	    "quit after mail: RSET, no RCPT");
+	teardown(&f);
+	setup(&f);
+	feed(&f, "220 hi\r\n");
+	feed(&f, EHLO_PLAIN);
+	feed(&f, "550 5.7.1 sender refused\r\n");
+	T_CHECK(strstr(f.sent, "RCPT") == NULL && f.a.end == MXT_END_REJECTED &&
+		f.a.end_stage == MXT_STAGE_MAIL,
+	    "MAIL refused: no RCPT, rejected at mail");
+	teardown(&f);
 
 	/* No AUTH over plaintext unless allowed. */
 	setup(&f);
