@@ -218,7 +218,7 @@ static struct opt_row rows[] = {
 	{ OPT_RESOLVER, 0, "resolver", "ADDR[:PORT]", GRP_DNS, 1,
 	  "DNS server to ask (default: resolv.conf)", NULL },
 	{ OPT_DNS_TIMEOUT, 0, "dns-timeout", "SEC", GRP_DNS, 1,
-	  "timeout per DNS try (default 2)", NULL },
+	  "first DNS try's timeout, doubled each round (default 2)", NULL },
 	{ OPT_DNS_TRIES, 0, "dns-tries", "N", GRP_DNS, 1,
 	  "tries per DNS server (default 2)", NULL },
 

@@ -4,6 +4,7 @@
  * the stable names of its enums (the values JSON consumers see).  It knows
  * nothing of how stages fill it.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,16 +79,25 @@ mxt_severity_name(enum mxt_severity s)
 	return NAME_OF(n, s);
 }
 
-/* Grow *arr (of elements of size sz) by one zeroed element; returns it. */
+/* Grow *arr (of elements of size sz) by one zeroed element; returns it.
+ * Capacity is implied by the count (4, then the next power of two), so an
+ * array of n elements costs O(n) copying, not O(n^2) (2000 MX records). */
 static void *
 grow(void **arr, size_t *n, size_t sz)
 {
-	char *p = realloc(*arr, (*n + 1) * sz);
+	char *p = *arr;
 
-	if (p == NULL)
-		return NULL;
+	if (*n == 0 || (*n >= 4 && (*n & (*n - 1)) == 0)) {
+		size_t cap = *n == 0 ? 4 : *n * 2;
+
+		if (cap > SIZE_MAX / sz)
+			return NULL;
+		p = realloc(*arr, cap * sz);
+		if (p == NULL)
+			return NULL;
+		*arr = p;
+	}
 	memset(p + *n * sz, 0, sz);
-	*arr = p;
 	return p + (*n)++ * sz;
 }
 

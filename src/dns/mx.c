@@ -137,7 +137,8 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 
 			rc = ares_parse_a_reply(abuf, alen, &he, at, &n);
 			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
-				add_address(x, AF_INET, &at[i].ipaddr, (uint32_t)at[i].ttl, 25);
+				add_address(x, AF_INET, &at[i].ipaddr,
+				    at[i].ttl < 0 ? 0 : (uint32_t)at[i].ttl, 25);
 			if (rc != ARES_SUCCESS)
 				x->q_a.status =
 				    rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
@@ -146,7 +147,8 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 
 			rc = ares_parse_aaaa_reply(abuf, alen, &he, at, &n);
 			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
-				add_address(x, AF_INET6, &at[i].ip6addr, (uint32_t)at[i].ttl, 25);
+				add_address(x, AF_INET6, &at[i].ip6addr,
+				    at[i].ttl < 0 ? 0 : (uint32_t)at[i].ttl, 25);
 			if (rc != ARES_SUCCESS)
 				x->q_aaaa.status =
 				    rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
@@ -305,6 +307,18 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			int null = v[i].host == NULL || v[i].host[0] == '\0' ||
 			    strcmp(v[i].host, ".") == 0;
 
+			/* The same host twice (at the same or a worse preference)
+			 * is one exchanger, as in Postfix. */
+			if (!null && i > 0) {
+				size_t k;
+				int dup = 0;
+
+				for (k = 0; k < t->dns.nmx && !dup; k++)
+					dup = t->dns.mx[k].name != NULL &&
+					    strcasecmp(t->dns.mx[k].name, v[i].host) == 0;
+				if (dup)
+					continue;
+			}
 			x = add_exchanger(t, null ? "." : v[i].host, v[i].pref);
 			if (x == NULL || x->name == NULL)
 				continue;
@@ -316,7 +330,7 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			} else if (!mxt_valid_hostname(x->name)) {
 				x->flags |= MXT_XF_INVALID_NAME;
 			}
-			if (i >= MXT_MX_MAX)
+			if (t->dns.nmx > MXT_MX_MAX)
 				x->flags |= MXT_XF_OVER_LIMIT;
 		}
 		free(v);

@@ -209,6 +209,8 @@ answer_ttl(const unsigned char *abuf, int alen, int type)
 			return best;
 		rtype = DNS_RR_TYPE(p);
 		ttl = (uint32_t)DNS_RR_TTL(p);
+		if (ttl & 0x80000000u) /* RFC 2181 §8: the top bit set means 0 */
+			ttl = 0;
 		rdlen = DNS_RR_LEN(p);
 		p += RRFIXEDSZ + rdlen;
 		if (p > abuf + alen)

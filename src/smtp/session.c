@@ -54,10 +54,17 @@ transcript(struct mxt_session *s, enum mxt_dir dir, const char *p, size_t len)
 		a->transcript_truncated = 1;
 		return;
 	}
-	n = realloc(a->transcript, (a->ntranscript + 1) * sizeof(*n));
-	if (n == NULL)
-		return;
-	a->transcript = n;
+	/* Doubling capacity (implied by the count): a flood of short lines
+	 * costs O(n), not O(n^2). */
+	if (a->ntranscript == 0 ||
+	    (a->ntranscript >= 16 && (a->ntranscript & (a->ntranscript - 1)) == 0)) {
+		size_t cap = a->ntranscript == 0 ? 16 : a->ntranscript * 2;
+
+		n = realloc(a->transcript, cap * sizeof(*n));
+		if (n == NULL)
+			return;
+		a->transcript = n;
+	}
 	n = &a->transcript[a->ntranscript];
 	n->text = malloc(len + 1);
 	if (n->text == NULL)
