@@ -757,6 +757,11 @@ classify_client(struct ctx *c)
 		sb_printf(&ev, "PTR of %s: %s", ip != NULL ? ip : "the sending address",
 		    ps == MXT_DNS_OK ? "NODATA" : dns_status_text(ps));
 		emit(c, DIAG_CLIENT_PTR_MISSING, NULL, ip, &ev);
+	} else if (ps == MXT_DNS_BADRESP) {
+		/* c-ares refuses PTR names with control bytes (hardening b2 15). */
+		sb_printf(&ev, "PTR of %s: a malformed answer or a name that is not a host name",
+		    ip != NULL ? ip : "the sending address");
+		emit(c, DIAG_CLIENT_PTR_INVALID, NULL, ip, &ev);
 	} else if (ps == MXT_DNS_OK && !cl->fcrdns) {
 		sb_printf(&ev, "PTR of %s: %s, but %s does not resolve back to %s",
 		    ip != NULL ? ip : "the sending address", cl->ptr, cl->ptr,

@@ -531,5 +531,24 @@ def garbage_answer():
     assert r2.elapsed < 1 + 2, "mxtrace ran %.1f s" % r2.elapsed
 
 
+@test
+def ptr_with_control_bytes():
+    """hardening (b2) 15: a PTR name with an ESC byte is refused by c-ares;
+    mxtrace reports client.ptr_invalid and never prints or uses the name."""
+    names = {
+        "1.0.0.127.in-addr.arpa": {"PTR": [{"type": "PTR", "host": "evil\x1b[2J.test"}]},
+        "ptrtest.test": {"MX": MX((10, "mx1.healthy.test"))},
+        "mx1.healthy.test": {"A": A(MX1)},
+    }
+    with FakeDNS(13, names) as f:
+        r = mxtrace(f, "ptrtest.test")
+        f.stop()
+    d = r.json
+    assert_eq(d["client"]["ptr_query"]["status"], "badresp", "PTR refused")
+    assert_eq(d["client"]["ptr"], None, "no PTR name kept")
+    assert_in("client.ptr_invalid", codes(d), "finding")
+    assert b"\x1b" not in r.out, "no raw ESC in the output"
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:] or None))
