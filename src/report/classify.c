@@ -644,7 +644,8 @@ classify_exchanger(struct ctx *c, const struct mxt_exchanger *x)
 		sb_query(&ev, t, "A/AAAA", x->name,
 		    x->q_a.status == MXT_DNS_NXDOMAIN ? &x->q_a : &x->q_aaaa);
 		emit(c, DIAG_DNS_MX_NXDOMAIN, x->name, NULL, &ev);
-	} else if (!implicit && ((x->flags & MXT_XF_NO_ADDRESS) || exchanger_negative(x))) {
+	} else if (!implicit && !(x->flags & MXT_XF_UNUSABLE_ADDRESS) &&
+	    ((x->flags & MXT_XF_NO_ADDRESS) || exchanger_negative(x))) {
 		sb_query(&ev, t, "A", x->name, &x->q_a);
 		sb_puts(&ev, " / ");
 		sb_query(&ev, t, "AAAA", x->name, &x->q_aaaa);
