@@ -72,7 +72,7 @@ def main():
 
     print("\n1. TLS probe of one server (connect, banner, EHLO, STARTTLS, EHLO, QUIT)")
     m = row("mxtrace --server 127.0.1.1 --quit-after tls",
-            series([[MXTRACE, "--ca-file", CA, "--server", "mx1.healthy.test", "--to",
+            series([[MXTRACE, "--allow-loopback", "--ca-file", CA, "--server", "mx1.healthy.test", "--to",
                      "postmaster@healthy.test", "--quit-after", "tls"]]))
     p = row("posttls-finger -c -l verify -F CA [127.0.1.1]",
             series([[ptf, "-c", "-l", "verify", "-F", CA, "[127.0.1.1]"]], pf_env))
@@ -83,7 +83,7 @@ def main():
 
     print("\n2. One server through RCPT with STARTTLS (MAIL, RCPT, then RSET/QUIT)")
     m = row("mxtrace --server 127.0.1.1",
-            series([[MXTRACE, "--ca-file", CA, "--server", "mx1.healthy.test", "--to",
+            series([[MXTRACE, "--allow-loopback", "--ca-file", CA, "--server", "mx1.healthy.test", "--to",
                      "postmaster@healthy.test"]]))
     s = row("swaks -tls --quit-after RCPT",
             series([[swaks, "--server", "127.0.1.1", "-tls", "--quit-after", "RCPT", "--to",
@@ -92,7 +92,7 @@ def main():
 
     print("\n3. Whole domain healthy.test: both MX, STARTTLS, through RCPT")
     m = row("mxtrace healthy.test (DNS + both MX concurrently)",
-            series([[MXTRACE, "--ca-file", CA, "healthy.test"]]))
+            series([[MXTRACE, "--allow-loopback", "--ca-file", CA, "healthy.test"]]))
     s = row("swaks, once per MX (127.0.1.1 then 127.0.1.2)",
             series([[swaks, "--server", a, "-tls", "--quit-after", "RCPT", "--to",
                      "postmaster@healthy.test", "--tls-ca-path", CA] for a in ("127.0.1.1", "127.0.1.2")]))
@@ -105,7 +105,7 @@ def main():
         time.sleep(0.5)
         runs = []
         for _ in range(max(3, N // 2)):
-            _, p = timed([MXTRACE, "--json", "--resolver", "127.0.0.54", "--quit-after", "connect",
+            _, p = timed([MXTRACE, "--allow-loopback", "--json", "--resolver", "127.0.0.54", "--quit-after", "connect",
                           "--ca-file", CA, "equal.test"])
             d = json.loads(p.stdout)
             qs = [d["dns"]["mx_query"]] + [q for x in d["dns"]["exchangers"]

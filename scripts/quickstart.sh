@@ -29,6 +29,6 @@ bash tests/lab/lab.sh up
 CA=tests/lab/run/$MXT_LAB_NS/ca/ca.pem
 for domain in healthy.test fallback.test; do
 	echo
-	echo "\$ mxtrace --ca-file $CA $domain"
-	ip netns exec "$MXT_LAB_NS" ./build/src/cli/mxtrace --ca-file "$CA" "$domain" || true
+	echo "\$ mxtrace --allow-loopback --ca-file $CA $domain"
+	ip netns exec "$MXT_LAB_NS" ./build/src/cli/mxtrace --allow-loopback --ca-file "$CA" "$domain" || true
 done

@@ -71,6 +71,7 @@ struct mxt_config {
 	char *egress_ip;	  /* --egress-ip ADDR: the public address servers see */
 	char *password_file;	  /* --password-file FILE */
 	int allow_plaintext_auth; /* --allow-plaintext-auth */
+	int allow_loopback;	  /* --allow-loopback: exchangers may resolve to 127/8, ::1 */
 	int submission;		  /* --submission: message submission (RFC 6409) */
 	int cert_warn_days;	  /* --cert-warn-days N */
 	char *body_data;	  /* --body-file contents, read by the CLI */

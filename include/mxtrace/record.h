@@ -68,8 +68,10 @@ enum {
 	MXT_XF_INVALID_NAME = 1u << 4, /* not a valid host name: never used */
 	MXT_XF_OVER_LIMIT = 1u << 5,   /* beyond the L9 cap: not probed */
 	MXT_XF_NULL = 1u << 6,	       /* the "." target of a null MX */
-	MXT_XF_UNUSABLE_ADDRESS = 1u
-	    << 7 /* an A/AAAA no MTA connects to (0.0.0.0, multicast, ...) */
+	/* an A/AAAA no MTA connects to (0.0.0.0, multicast, ...) */
+	MXT_XF_UNUSABLE_ADDRESS = 1u << 7,
+	/* resolves to 127/8 or ::1: left out unless --allow-loopback */
+	MXT_XF_LOOPBACK_ADDRESS = 1u << 8
 };
 
 struct mxt_exchanger {

@@ -49,6 +49,7 @@ enum opt_id {
 	OPT_SOURCE,
 	OPT_EHLO,
 	OPT_EGRESS_IP,
+	OPT_ALLOW_LOOPBACK,
 	OPT_STARTTLS,
 	OPT_TLS_ON_CONNECT,
 	OPT_CA_FILE,
@@ -188,6 +189,8 @@ static struct opt_row rows[] = {
 	  "connect from this local IP address", NULL },
 	{ OPT_EHLO, 0, "ehlo", "NAME", GRP_CONNECTION, 1,
 	  "EHLO name: a FQDN or an address literal", NULL },
+	{ OPT_ALLOW_LOOPBACK, 0, "allow-loopback", NULL, GRP_CONNECTION, 1,
+	  "probe MX hosts that resolve to loopback (test labs)", NULL },
 	{ OPT_EGRESS_IP, 0, "egress-ip", "ADDR", GRP_CONNECTION, 1,
 	  "address servers see when behind NAT", NULL },
 	{ '4', '4', NULL, NULL, GRP_CONNECTION, 1, "use IPv4 only", NULL },
@@ -911,6 +914,9 @@ apply(struct ctx *c, const struct opt_row *r, const char *arg, FILE *out)
 		return set_str(c, &cfg->auth_mech, choice_name(r->values, v));
 	case OPT_ALLOW_PLAINTEXT_AUTH:
 		cfg->allow_plaintext_auth = 1;
+		return 0;
+	case OPT_ALLOW_LOOPBACK:
+		cfg->allow_loopback = 1;
 		return 0;
 	case OPT_SEND:
 		cfg->send = 1;

@@ -83,13 +83,28 @@ unusable(int family, const unsigned char *a)
 	return memcmp(a, zero, 16) == 0 || a[0] == 0xff || memcmp(a, mapped, 12) == 0;
 }
 
+static int
+loopback(int family, const unsigned char *a)
+{
+	static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+	return family == AF_INET ? a[0] == 127 : memcmp(a, one, 16) == 0;
+}
+
 static void
-add_address(struct mxt_exchanger *x, int family, const void *addr, uint32_t ttl, int port)
+add_address(struct mxt_exchanger *x, int family, const void *addr, uint32_t ttl, int port,
+    int allow_loopback)
 {
 	struct mxt_address *a, *n;
 
 	if (unusable(family, addr)) {
 		x->flags |= MXT_XF_UNUSABLE_ADDRESS;
+		return;
+	}
+	/* An MX that resolves to loopback makes every sender deliver to
+	 * itself; probing it would only test this machine. */
+	if (!allow_loopback && loopback(family, addr)) {
+		x->flags |= MXT_XF_LOOPBACK_ADDRESS;
 		return;
 	}
 	if (x->naddrs >= MXT_ADDRS_PER_MX_MAX)
@@ -128,6 +143,8 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 	struct mxt_exchanger *x = &run->t->dns.mx[aq->idx];
 	struct hostent *he = NULL;
 	int i, n = MXT_ADDRS_PER_MX_MAX;
+	/* --server names the host to probe: the user's choice, loopback or not. */
+	int loop_ok = run->cfg->allow_loopback || run->cfg->server != NULL;
 
 	if (st == MXT_DNS_OK) {
 		int rc;
@@ -138,7 +155,7 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			rc = ares_parse_a_reply(abuf, alen, &he, at, &n);
 			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
 				add_address(x, AF_INET, &at[i].ipaddr,
-				    at[i].ttl < 0 ? 0 : (uint32_t)at[i].ttl, 25);
+				    at[i].ttl < 0 ? 0 : (uint32_t)at[i].ttl, 25, loop_ok);
 			if (rc != ARES_SUCCESS)
 				x->q_a.status =
 				    rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
@@ -148,7 +165,7 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			rc = ares_parse_aaaa_reply(abuf, alen, &he, at, &n);
 			for (i = 0; rc == ARES_SUCCESS && i < n; i++)
 				add_address(x, AF_INET6, &at[i].ip6addr,
-				    at[i].ttl < 0 ? 0 : (uint32_t)at[i].ttl, 25);
+				    at[i].ttl < 0 ? 0 : (uint32_t)at[i].ttl, 25, loop_ok);
 			if (rc != ARES_SUCCESS)
 				x->q_aaaa.status =
 				    rc == ARES_ENODATA ? MXT_DNS_NODATA : MXT_DNS_BADRESP;
@@ -416,9 +433,9 @@ mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_confi
 			return -1;
 		}
 		if (inet_pton(AF_INET, x->name, b) == 1)
-			add_address(x, AF_INET, b, 0, 25);
+			add_address(x, AF_INET, b, 0, 25, 1);
 		else if (inet_pton(AF_INET6, x->name, b) == 1)
-			add_address(x, AF_INET6, b, 0, 25);
+			add_address(x, AF_INET6, b, 0, 25, 1);
 		else
 			query_addresses(run);
 		if (run->pending == 0) /* an address: nothing to ask, finish from the loop */

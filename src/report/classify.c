@@ -625,6 +625,11 @@ classify_exchanger(struct ctx *c, const struct mxt_exchanger *x)
 		    x->preference, x->name != NULL ? x->name : "");
 		emit(c, DIAG_DNS_MX_IP_LITERAL, x->name, NULL, &ev);
 	}
+	if (x->flags & MXT_XF_LOOPBACK_ADDRESS) {
+		sb_printf(&ev, "A/AAAA of %s: a loopback address (127.0.0.0/8 or ::1) was left out",
+		    x->name != NULL ? x->name : "");
+		emit(c, DIAG_DNS_MX_LOOPBACK, x->name, NULL, &ev);
+	}
 	if (x->flags & MXT_XF_UNUSABLE_ADDRESS) {
 		sb_printf(&ev,
 		    "A/AAAA of %s: an unusable address (unspecified, broadcast, multicast or "
@@ -644,7 +649,7 @@ classify_exchanger(struct ctx *c, const struct mxt_exchanger *x)
 		sb_query(&ev, t, "A/AAAA", x->name,
 		    x->q_a.status == MXT_DNS_NXDOMAIN ? &x->q_a : &x->q_aaaa);
 		emit(c, DIAG_DNS_MX_NXDOMAIN, x->name, NULL, &ev);
-	} else if (!implicit && !(x->flags & MXT_XF_UNUSABLE_ADDRESS) &&
+	} else if (!implicit && !(x->flags & (MXT_XF_UNUSABLE_ADDRESS | MXT_XF_LOOPBACK_ADDRESS)) &&
 	    ((x->flags & MXT_XF_NO_ADDRESS) || exchanger_negative(x))) {
 		sb_query(&ev, t, "A", x->name, &x->q_a);
 		sb_puts(&ev, " / ");

@@ -249,7 +249,8 @@ dns_json(const struct mxt_dns *d)
 	} xf[] = {{MXT_XF_CNAME, "cname"}, {MXT_XF_IP_LITERAL, "ip_literal"},
 	    {MXT_XF_NXDOMAIN, "nxdomain"}, {MXT_XF_NO_ADDRESS, "no_address"},
 	    {MXT_XF_INVALID_NAME, "invalid_name"}, {MXT_XF_OVER_LIMIT, "over_limit"},
-	    {MXT_XF_NULL, "null"}, {MXT_XF_UNUSABLE_ADDRESS, "unusable_address"}};
+	    {MXT_XF_NULL, "null"}, {MXT_XF_UNUSABLE_ADDRESS, "unusable_address"},
+	    {MXT_XF_LOOPBACK_ADDRESS, "loopback_address"}};
 
 	add_str(o, "resolver", d->resolver);
 	cJSON_AddItemToObject(o, "mx_query", query_json(&d->q_mx));

@@ -142,7 +142,7 @@ def probe(fake, *opts, **kw):
 
 def probe_rusage(fake, *opts, timeout=60):
     """probe(), measuring mxtrace's own peak RSS (wait4 on the exec'd child)."""
-    cmd = ["ip", "netns", "exec", NS, harness.MXTRACE, "--json", "--ca-file", harness.CA]
+    cmd = ["ip", "netns", "exec", NS, harness.MXTRACE, "--json", "--ca-file", harness.CA, "--allow-loopback"]
     cmd += list(fake.server(*opts))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.monotonic()

@@ -138,7 +138,7 @@ def mxtrace(fake, *opts, json_out=True, timeout=60, total=20):
 def mxtrace_rusage(fake, *opts, timeout=60):
     """mxtrace --json, also measuring its own peak RSS (wait4 on the exec'd child:
     ip netns exec execs mxtrace in place)."""
-    cmd = ["ip", "netns", "exec", NS, harness.MXTRACE, "--json", "--ca-file", harness.CA]
+    cmd = ["ip", "netns", "exec", NS, harness.MXTRACE, "--json", "--ca-file", harness.CA, "--allow-loopback"]
     cmd += list(fake.args(*opts))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.monotonic()

@@ -566,7 +566,7 @@ def write_error_is_reported():
     import subprocess
     from harness import MXTRACE, NS, CA
     with open("/dev/full", "w") as full:
-        p = subprocess.run(["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA,
+        p = subprocess.run(["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA, "--allow-loopback",
                             "healthy.test"], stdout=full, stderr=subprocess.PIPE, timeout=60)
     assert_eq(p.returncode, 74, "exit status on a full disk")
     assert b"write error" in p.stderr, p.stderr
@@ -576,7 +576,7 @@ def write_error_is_reported():
 def closed_pipe_does_not_kill():
     import subprocess
     from harness import MXTRACE, NS, CA
-    p = subprocess.run("ip netns exec %s %s --ca-file %s --transcript healthy.test | head -c 10"
+    p = subprocess.run("ip netns exec %s %s --ca-file %s --allow-loopback --transcript healthy.test | head -c 10"
                        % (NS, MXTRACE, CA), shell=True, capture_output=True, timeout=60,
                        executable="/bin/bash")
     assert_eq(len(p.stdout), 10, "head got its bytes")
@@ -590,7 +590,8 @@ def batch_json_lines():
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("# comment\nhealthy.test\n\nuser@fallback.test\nnosuch.test\n")
         path = f.name
-    p = subprocess.run(["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA, "--batch", path],
+    p = subprocess.run(["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA, "--allow-loopback",
+                        "--batch", path],
                        capture_output=True, timeout=120)
     docs = [json.loads(l) for l in p.stdout.decode().splitlines()]
     for d in docs:
@@ -657,6 +658,32 @@ def total_deadline_covers_dns():
     finally:
         sink.kill()
         sink.wait()
+
+
+@test
+def loopback_mx_refused_without_allow_loopback():
+    """An MX resolving to 127.0.0.0/8 is a real-world misconfiguration: mail
+    would loop back into the sender.  Without --allow-loopback mxtrace does
+    not probe it (it would only test the local machine) and says so."""
+    import json as _json, subprocess
+    from harness import MXTRACE, NS, CA, validate
+    p = subprocess.run(["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA, "healthy.test"],
+                       capture_output=True, timeout=60)
+    d = _json.loads(p.stdout)
+    validate(d)
+    for x in d["dns"]["exchangers"]:
+        assert_in("loopback_address", x["flags"], "flag on " + x["name"])
+        assert_eq(x["addresses"], [], "loopback address left out")
+    assert_eq(d["attempts"], [], "nothing probed")
+    assert_in("dns.mx_loopback", codes(d), "finding")
+    assert_eq((d["verdict"]["status"], p.returncode), ("critical", 2), "verdict")
+    # --server is the user's explicit choice: probed, by address or by name.
+    for server in ("127.0.1.1", "mx1.healthy.test"):
+        p = subprocess.run(["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA, "--server",
+                            server, "--to", "postmaster@healthy.test"], capture_output=True, timeout=60)
+        d = _json.loads(p.stdout)
+        validate(d)
+        assert_eq(attempt(d, "127.0.1.1")["connect"]["status"], "connected", "--server " + server)
 
 
 if __name__ == "__main__":
