@@ -75,6 +75,8 @@ meson test -C build-ci --suite fuzz --print-errorlogs >/dev/null
 check "fuzz corpus replay" $?
 meson test -C build-ci --suite docs --print-errorlogs >/dev/null
 check "docs/diagnoses.md lists exactly the diagnosis codes" $?
+meson test -C build-ci --suite headers --print-errorlogs >/dev/null
+check "every public header compiles on its own" $?
 
 echo "== sanitizer build (ASan/UBSan)"
 if [[ ! -d build-asan ]]; then
