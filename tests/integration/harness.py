@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -84,6 +85,36 @@ def assert_eq(a, b, what):
 def assert_in(x, coll, what):
     if x not in coll:
         raise AssertionError("%s: %r not in %r" % (what, x, coll))
+
+
+def run_rusage(*args, timeout=60):
+    """run(), also measuring mxtrace's own peak RSS (wait4 on the child: ip
+    netns exec execs mxtrace in place).  Returns the Result with .maxrss_kb;
+    .json is parsed and validated when the exit status is 0-3."""
+    cmd = ["ip", "netns", "exec", NS, MXTRACE, "--json", "--ca-file", CA, "--allow-loopback"]
+    cmd += list(args)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err)
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid == p.pid:
+                break
+            if time.monotonic() - t0 > timeout:
+                p.kill()
+                pid, status, ru = os.wait4(p.pid, 0)
+                break
+            time.sleep(0.01)
+        elapsed = time.monotonic() - t0
+        out.seek(0)
+        err.seek(0)
+        r = Result(os.waitstatus_to_exitcode(status), out.read(),
+                   err.read().decode("utf-8", "replace"), elapsed)
+    r.maxrss_kb = ru.ru_maxrss
+    if r.rc in (0, 1, 2, 3):
+        r.json = json.loads(r.out.decode("utf-8"))
+        validate(r.json)
+    return r
 
 
 def codes(doc):

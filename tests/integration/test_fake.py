@@ -141,30 +141,9 @@ def probe(fake, *opts, **kw):
 
 
 def probe_rusage(fake, *opts, timeout=60):
-    """probe(), measuring mxtrace's own peak RSS (wait4 on the exec'd child)."""
-    cmd = ["ip", "netns", "exec", NS, harness.MXTRACE, "--json", "--ca-file", harness.CA, "--allow-loopback"]
-    cmd += list(fake.server(*opts))
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=out, stderr=err)
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid == p.pid:
-                break
-            if time.monotonic() - t0 > timeout:
-                p.kill()
-                pid, status, ru = os.wait4(p.pid, 0)
-                break
-            time.sleep(0.01)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        elapsed = time.monotonic() - t0
-        out.seek(0)
-        err.seek(0)
-        r = harness.Result(p.returncode, out.read(), err.read().decode("utf-8", "replace"), elapsed)
+    """probe(), measuring mxtrace's own peak RSS."""
+    r = harness.run_rusage(*fake.server(*opts), timeout=timeout)
     check_rc(r)
-    r.json = json.loads(r.out.decode("utf-8"))
-    harness.validate(r.json)
-    r.maxrss_kb = ru.ru_maxrss
     return r, attempt(r.json, fake.addr)
 
 

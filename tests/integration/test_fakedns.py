@@ -27,7 +27,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import harness
 from harness import NS, ROOT, assert_eq, assert_in, attempt, codes, main, run, step, test
@@ -136,31 +135,9 @@ def mxtrace(fake, *opts, json_out=True, timeout=60, total=20):
 
 
 def mxtrace_rusage(fake, *opts, timeout=60):
-    """mxtrace --json, also measuring its own peak RSS (wait4 on the exec'd child:
-    ip netns exec execs mxtrace in place)."""
-    cmd = ["ip", "netns", "exec", NS, harness.MXTRACE, "--json", "--ca-file", harness.CA, "--allow-loopback"]
-    cmd += list(fake.args(*opts))
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=out, stderr=err)
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid == p.pid:
-                break
-            if time.monotonic() - t0 > timeout:
-                p.kill()
-                pid, status, ru = os.wait4(p.pid, 0)
-                break
-            time.sleep(0.01)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        elapsed = time.monotonic() - t0
-        out.seek(0)
-        err.seek(0)
-        r = harness.Result(p.returncode, out.read(), err.read().decode("utf-8", "replace"), elapsed)
+    """mxtrace --json, also measuring its own peak RSS."""
+    r = harness.run_rusage(*fake.args(*opts), timeout=timeout)
     check_rc(r)
-    r.json = json.loads(r.out.decode("utf-8"))
-    harness.validate(r.json)
-    r.maxrss_kb = ru.ru_maxrss
     return r
 
 
