@@ -13,6 +13,10 @@
 # (/var/cache/mxtrace-lab) and creates their system users. Only their
 # shared libraries are installed here, as ordinary packages.
 #
+# After the packages, each tool the test suite runs is probed for the
+# version or capability the suite relies on (check_tools below), so a
+# missing piece fails here, with its name, rather than as a test failure.
+#
 # Add packages to MXT_PACKAGES below; keep it one word per package.
 set -eu
 
@@ -21,10 +25,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MXT_PACKAGES="
 build-essential meson ninja-build pkg-config
 libc-ares-dev libssl-dev libcjson-dev libidn2-dev
-nsd unbound postfix swaks openssl
+nsd unbound postfix swaks libio-socket-inet6-perl openssl
 python3 python3-jsonschema
 iproute2 nftables bind9-dnsutils
 clang-format groff-base
+clang libclang-rt-14-dev
 libc6 libcrypt1 libdb5.3 libgnutls30 libgnutls-dane0 libidn12 libidn2-0
 libnsl2 libpcre2-8-0
 libevent-2.1-7 libpam0g libssl3 zlib1g
@@ -42,14 +47,92 @@ missing_packages() {
 }
 
 tmp_ok=$(mktemp)
+tmp_probe=$(mktemp)
+tmp_dir=$(mktemp -d)
 policy_created=0
 cleanup() {
-	rm -f "$tmp_ok"
+	rm -f "$tmp_ok" "$tmp_probe"
+	rm -rf "$tmp_dir"
 	if [ "$policy_created" = 1 ]; then
 		rm -f /usr/sbin/policy-rc.d
 	fi
 }
 trap cleanup EXIT INT TERM
+
+# Probe each tool the suite runs for what the suite needs from it.
+# Prints one line per missing piece and returns non-zero if any.
+probe_failed=0
+probe() { # NAME WHAT CMD...: CMD must succeed
+	name=$1
+	what=$2
+	shift 2
+	if ! "$@" >"$tmp_probe" 2>&1; then
+		echo "deps.sh: $name: $what" >&2
+		sed -n '1,3s/^/deps.sh:   | /p' "$tmp_probe" >&2
+		probe_failed=1
+	fi
+}
+# out_has PATTERN CMD...: CMD's output (stdout and stderr) matches the
+# extended regular expression PATTERN (the exit status is ignored: some
+# tools print their version and exit 1).
+out_has() {
+	pat=$1
+	shift
+	out=$("$@" 2>&1) || true
+	printf '%s\n' "$out" | grep -Eq "$pat" && return 0
+	printf '%s\n' "$out"
+	return 1
+}
+# sh_c SCRIPT [ARG...]: run SCRIPT with sh, ARGs as $1...
+sh_c() {
+	c=$1
+	shift
+	sh -c "$c" sh "$@"
+}
+
+# shellcheck disable=SC2016 # sh_c's scripts expand in their own sh
+check_tools() {
+	probe meson "meson >= 1.0 (meson.build's meson_version)" \
+	    sh_c 'v=$(meson --version) && [ "${v%%.*}" -ge 1 ]'
+	probe ninja "ninja runs" ninja --version
+	probe pkg-config "pkg-config finds libcares, openssl >= 3, libcjson, libidn2" \
+	    pkg-config --exists libcares 'openssl >= 3.0' libcjson libidn2
+	probe cc "a C11 compiler (cc)" \
+	    sh_c 'printf "int main(void){return 0;}\n" | cc -std=c11 -x c -o /dev/null -'
+	probe clang "clang with the libFuzzer runtime (-fsanitize=fuzzer)" \
+	    sh_c 'printf "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n" |
+	    clang -fsanitize=fuzzer -x c -o "$1/fuzz" - && "$1/fuzz" -runs=1' "$tmp_dir"
+	probe clang-format "clang-format 14 (.clang-format is written for it)" \
+	    out_has 'clang-format version 14\.' clang-format --version
+	probe groff "groff renders man pages to utf8 (groff-base)" \
+	    sh_c 'printf ".TH X 1\n.SH NAME\nx\n" | groff -man -Tutf8 -ww >/dev/null'
+	probe python3 "python3 with the ssl module" python3 -c 'import ssl'
+	probe python3-jsonschema "python3 jsonschema with Draft7Validator" \
+	    python3 -c 'import jsonschema; jsonschema.Draft7Validator.check_schema({})'
+	probe openssl "openssl 3 command line tool" out_has '^OpenSSL 3\.' openssl version
+	probe nsd "nsd (authoritative DNS server)" out_has '^NSD version 4\.' nsd -v
+	probe unbound "unbound (recursive resolver)" out_has '^Version 1\.' unbound -V
+	probe postfix "postfix (lab MTA)" out_has '^mail_version = [3-9]\.' postconf -d mail_version
+	probe posttls-finger "posttls-finger (postfix), with all its libraries" \
+	    sh_c 'test -x /usr/sbin/posttls-finger &&
+	    ! ldd /usr/sbin/posttls-finger | grep "not found"'
+	probe swaks "swaks with IPv6 support (libio-socket-inet6-perl)" \
+	    out_has '^=== IPv6 supported' swaks --support
+	probe dig "dig (bind9-dnsutils)" out_has '^DiG 9\.' dig -v
+	probe nft "nft (nftables)" out_has '^nftables v1\.' nft --version
+	probe ip "ip (iproute2) with netns" sh_c 'ip -V && ip netns help 2>&1 | grep -q "ip netns add"'
+	probe ss "ss (iproute2)" ss -V
+	probe timeout "timeout (coreutils)" timeout --version
+	if [ "$(id -u)" = 0 ]; then
+		# The lab's one kernel capability: a private network namespace.
+		ns=mxtdeps$$
+		probe "ip netns" "creating a network namespace" \
+		    sh_c "ip netns add $ns || exit 1
+		    ip netns exec $ns ip link set lo up; rc=\$?
+		    ip netns del $ns && exit \$rc"
+	fi
+	return $probe_failed
+}
 
 # The lab's Exim and OpenSMTPD (quiet when already cached).
 fetch_lab_mtas() {
@@ -61,6 +144,7 @@ fetch_lab_mtas() {
 missing=$(missing_packages)
 if [ -z "$missing" ]; then
 	fetch_lab_mtas
+	check_tools || exit 1
 	exit 0
 fi
 
@@ -97,4 +181,5 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 fetch_lab_mtas
+check_tools || exit 1
 echo "deps.sh: done"
