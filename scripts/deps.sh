@@ -26,10 +26,11 @@ MXT_PACKAGES="
 build-essential meson ninja-build pkg-config
 libc-ares-dev libssl-dev libcjson-dev libidn2-dev
 nsd unbound postfix swaks libio-socket-inet6-perl openssl
-python3 python3-jsonschema
+python3 python3-jsonschema python3-prometheus-client
 iproute2 nftables bind9-dnsutils
 clang-format groff-base
 clang libclang-rt-14-dev
+prometheus
 libc6 libcrypt1 libdb5.3 libgnutls30 libgnutls-dane0 libidn12 libidn2-0
 libnsl2 libpcre2-8-0
 libevent-2.1-7 libpam0g libssl3 zlib1g
@@ -109,6 +110,11 @@ check_tools() {
 	probe python3 "python3 with the ssl module" python3 -c 'import ssl'
 	probe python3-jsonschema "python3 jsonschema with Draft7Validator" \
 	    python3 -c 'import jsonschema; jsonschema.Draft7Validator.check_schema({})'
+	probe python3-prometheus-client "the OpenMetrics parser of python3-prometheus-client" \
+	    /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser'
+	probe promtool "promtool check metrics (prometheus)" \
+	    sh_c 'printf "# HELP x_seconds x\n# TYPE x_seconds gauge\nx_seconds 1\n" |
+	    promtool check metrics'
 	probe openssl "openssl 3 command line tool" out_has '^OpenSSL 3\.' openssl version
 	probe nsd "nsd (authoritative DNS server)" out_has '^NSD version 4\.' nsd -v
 	probe unbound "unbound (recursive resolver)" out_has '^Version 1\.' unbound -V
