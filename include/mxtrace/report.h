@@ -36,8 +36,30 @@ int mxt_render_text(FILE *out, struct mxt_target *const *targets, size_t n,
     const struct mxt_config *cfg, int color);
 int mxt_render_nagios(
     FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
+
+/* Metrics exposition formats (docs/metrics.md).  Every family is a gauge, so
+ * both parse the same series; OpenMetrics adds "# UNIT" lines and "# EOF". */
+enum mxt_metrics_format {
+	MXT_METRICS_OPENMETRICS = 0, /* OpenMetrics 1.0.0 */
+	MXT_METRICS_PROMETHEUS	     /* Prometheus text format 0.0.4 */
+};
+/* The HTTP Content-Type of a format (a static string). */
+const char *mxt_metrics_content_type(enum mxt_metrics_format f);
+/* Write one exposition holding the metric families of n targets.  With
+ * target_label every series carries target="INPUT", so several targets can
+ * share an exposition (a batch, the node exporter's textfile collector);
+ * without it (an exporter's /probe, where Prometheus adds the instance
+ * label) n must be 1. */
+int mxt_render_metrics(FILE *out, struct mxt_target *const *targets, size_t n,
+    const struct mxt_config *cfg, enum mxt_metrics_format f, int target_label);
+/* mxt_render_metrics() in OpenMetrics with target labels (--format openmetrics). */
 int mxt_render_openmetrics(
     FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
+
+/* The MTA software an attempt's 220 greeting names (RFC 5321 §4.3.1 lets
+ * the server put anything after its name): a lower-case name from a fixed
+ * table ("postfix", "exim", ...), or NULL when unknown. */
+const char *mxt_banner_mta(const struct mxt_attempt *a);
 
 /* Exit status for a run (Nagios conventions): 0 ok, 1 warning, 2 critical,
  * 3 unknown: the worst verdict over all targets. */

@@ -614,9 +614,9 @@ def openmetrics_format():
     r = run("--format", "openmetrics", "fallback.test", json_out=False)
     lines = r.out.decode().splitlines()
     assert_eq(lines[-1], "# EOF", "exposition ends with # EOF")
-    assert_in('mxtrace_status{target="fallback.test"} 1', lines, "status gauge")
+    assert_in('mxtrace_verdict{target="fallback.test",status="warning"} 1', lines, "verdict gauge")
     assert any(l.startswith('mxtrace_finding{target="fallback.test",code="connect.refused"') for l in lines), lines
-    assert any(l.startswith("mxtrace_tls_certificate_days_left{") for l in lines), "cert gauge"
+    assert any(l.startswith("mxtrace_tls_certificate_expiry_timestamp_seconds{") for l in lines), "cert gauge"
     assert_eq(r.rc, 1, "exit status")
 
 
