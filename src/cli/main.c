@@ -10,7 +10,6 @@
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +24,12 @@
 #include "mxtrace/log.h"
 #include "mxtrace/probe.h"
 #include "mxtrace/report.h"
+#include "mxtrace/xalloc.h"
 #include "options.h"
+#include "secret.h"
 
-#define MXT_EXIT_IOERR 74 /* sysexits EX_IOERR: the report could not be written */
-#define MXT_EXIT_SOFTWARE 70
+#define MXT_EXIT_IOERR 74    /* sysexits EX_IOERR: the report could not be written */
+#define MXT_EXIT_SOFTWARE 70 /* sysexits EX_SOFTWARE: internal error (no event loop) */
 
 struct run {
 	struct mxt_loop *loop;
@@ -64,31 +65,28 @@ make_target(const struct mxt_config *cfg, const char *input, const char *domain,
 
 	if (t == NULL)
 		return NULL;
-	t->input = strdup(input);
+	t->input = mxt_xstrdup(input);
 	if (domain == NULL && cfg->nto > 0 && strrchr(cfg->to[0], '@') != NULL)
 		domain = unicode = strrchr(cfg->to[0], '@') + 1; /* --server: the recipient's */
 	if (domain != NULL) {
-		t->domain = strdup(domain);
-		t->domain_unicode = strdup(unicode != NULL ? unicode : domain);
+		t->domain = mxt_xstrdup(domain);
+		t->domain_unicode = mxt_xstrdup(unicode != NULL ? unicode : domain);
 	}
-	t->sender = strdup(cfg->from != NULL ? cfg->from : "");
+	t->sender = mxt_xstrdup(cfg->from != NULL ? cfg->from : "");
 	n = rcpt == NULL && cfg->nto > 0 ? cfg->nto : 1;
-	t->rcpts = calloc(n, sizeof(*t->rcpts));
-	if (t->rcpts == NULL)
-		return t;
+	t->rcpts = mxt_xcalloc(n, sizeof(*t->rcpts));
 	if (rcpt != NULL) {
-		t->rcpts[0] = strdup(rcpt);
+		t->rcpts[0] = mxt_xstrdup(rcpt);
 	} else if (cfg->nto > 0) {
 		for (i = 0; i < cfg->nto; i++)
-			t->rcpts[i] = strdup(cfg->to[i]);
+			t->rcpts[i] = mxt_xstrdup(cfg->to[i]);
 	} else {
 		/* RFC 5321 §4.5.1: every domain must accept postmaster. */
 		const char *d = domain != NULL ? domain : "localhost";
 		size_t len = strlen(d) + sizeof("postmaster@");
 
-		t->rcpts[0] = malloc(len);
-		if (t->rcpts[0] != NULL)
-			snprintf(t->rcpts[0], len, "postmaster@%s", d);
+		t->rcpts[0] = mxt_xmalloc(len);
+		snprintf(t->rcpts[0], len, "postmaster@%s", d);
 	}
 	t->nrcpts = n;
 	return t;
@@ -97,6 +95,20 @@ make_target(const struct mxt_config *cfg, const char *input, const char *domain,
 struct batch_line {
 	char *input, *domain, *unicode, *rcpt;
 };
+
+static void
+free_batch(struct batch_line *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].input);
+		free(v[i].domain);
+		free(v[i].unicode);
+		free(v[i].rcpt);
+	}
+	free(v);
+}
 
 /* Read and check every --batch line before anything is probed. */
 static struct batch_line *
@@ -115,7 +127,6 @@ read_batch(const char *path, size_t *n, char *err, size_t errlen)
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		char e[400], *p = line;
-		struct batch_line *nv;
 
 		lineno++;
 		while (len > 0 &&
@@ -126,10 +137,7 @@ read_batch(const char *path, size_t *n, char *err, size_t errlen)
 			p++;
 		if (*p == '\0' || *p == '#')
 			continue;
-		nv = realloc(v, (*n + 1) * sizeof(*v));
-		if (nv == NULL)
-			goto fail;
-		v = nv;
+		v = mxt_xreallocarray(v, *n + 1, sizeof(*v));
 		memset(&v[*n], 0, sizeof(v[*n]));
 		if (mxt_options_target(
 			p, &v[*n].domain, &v[*n].unicode, &v[*n].rcpt, e, sizeof(e)) < 0) {
@@ -137,7 +145,7 @@ read_batch(const char *path, size_t *n, char *err, size_t errlen)
 			    strncmp(e, "mxtrace: ", 9) == 0 ? e + 9 : e);
 			goto fail;
 		}
-		v[*n].input = strdup(p);
+		v[*n].input = mxt_xstrdup(p);
 		(*n)++;
 	}
 	free(line);
@@ -150,138 +158,9 @@ fail:
 	free(line);
 	if (f != stdin)
 		fclose(f);
-	while (v != NULL && *n > 0) {
-		(*n)--;
-		free(v[*n].input);
-		free(v[*n].domain);
-		free(v[*n].unicode);
-		free(v[*n].rcpt);
-	}
-	free(v);
+	free_batch(v, *n);
 	*n = 0;
 	return NULL;
-}
-
-static void
-free_batch(struct batch_line *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].input);
-		free(v[i].domain);
-		free(v[i].unicode);
-		free(v[i].rcpt);
-	}
-	free(v);
-}
-
-/* Control bytes have no place in a password (and would break AUTH PLAIN). */
-static int
-password_ok(const char *p)
-{
-	for (; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Read a password from FILE: a regular file (no FIFO can block us, no
- * symlink), at most 4 KiB, one trailing newline dropped. */
-static char *
-password_from_file(const char *path, char *err, size_t errlen)
-{
-	char buf[4097];
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open --password-file: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) {
-		snprintf(err, errlen, "--password-file must be a regular file of at most 4 KiB");
-		close(fd);
-		return NULL;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		mxt_note("warning: %s is readable by other users", path);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read --password-file: %s", strerror(errno));
-		return NULL;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0'; /* the first line is the password */
-	{
-		char *p = strdup(buf);
-
-		explicit_bzero(buf, sizeof(buf));
-		return p;
-	}
-}
-
-/* Prompt on the terminal with echo off. */
-static char *
-password_prompt(const char *user, char *err, size_t errlen)
-{
-	struct termios old, quiet;
-	char buf[1024];
-	FILE *tty = fopen("/dev/tty", "r+e");
-	char *p = NULL;
-	int saved = 0;
-
-	if (tty == NULL) {
-		snprintf(err, errlen, "no password: set MXTRACE_PASSWORD or use --password-file");
-		return NULL;
-	}
-	fprintf(tty, "Password for %s: ", user);
-	fflush(tty);
-	if (tcgetattr(fileno(tty), &old) == 0) {
-		saved = 1;
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-	}
-	if (fgets(buf, sizeof(buf), tty) != NULL) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		p = strdup(buf);
-	}
-	if (saved)
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fprintf(tty, "\n");
-	fclose(tty);
-	explicit_bzero(buf, sizeof(buf));
-	if (p == NULL)
-		snprintf(err, errlen, "no password given");
-	return p;
-}
-
-/* RFC 4954 credentials: the password never comes from argv. */
-static int
-get_password(struct mxt_config *cfg, char *err, size_t errlen)
-{
-	const char *env = getenv("MXTRACE_PASSWORD");
-
-	if (cfg->user == NULL)
-		return 0;
-	if (env != NULL)
-		cfg->password = strdup(env);
-	else if (cfg->password_file != NULL)
-		cfg->password = password_from_file(cfg->password_file, err, errlen);
-	else if (isatty(STDIN_FILENO))
-		cfg->password = password_prompt(cfg->user, err, errlen);
-	else
-		snprintf(err, errlen, "no password: set MXTRACE_PASSWORD or use --password-file");
-	if (cfg->password == NULL)
-		return -1;
-	if (!password_ok(cfg->password)) {
-		snprintf(err, errlen, "the password contains control characters");
-		return -1;
-	}
-	return 0;
 }
 
 /* --body-file: a regular file, at most MXT_BODY_FILE_MAX bytes. */
@@ -309,17 +188,13 @@ read_body_file(struct mxt_config *cfg, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	cfg->body_data = malloc((size_t)st.st_size + 1);
-	while (cfg->body_data != NULL && got < (size_t)st.st_size &&
+	cfg->body_data = mxt_xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size &&
 	    (n = read(fd, cfg->body_data + got, (size_t)st.st_size - got)) > 0)
 		got += (size_t)n;
 	close(fd);
-	if (cfg->body_data != NULL && got < (size_t)st.st_size) {
+	if (got < (size_t)st.st_size) {
 		snprintf(err, errlen, "cannot read all of --body-file %s", cfg->body_file);
-		return -1;
-	}
-	if (cfg->body_data == NULL) {
-		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	cfg->body_data_len = got;
@@ -338,8 +213,6 @@ seed_of(const struct mxt_config *cfg)
 	return s;
 }
 
-/* The pipeline for one target: DNS stage (exchangers, then who we are),
- * probe stage, then the report stage's classification. */
 /* -v: one line per stage and per attempt on stderr. */
 static void
 log_dns(const struct mxt_target *t)
@@ -450,7 +323,7 @@ main(int argc, char **argv)
 	struct mxt_target **kept = NULL; /* --format openmetrics: one exposition at the end */
 	size_t nlines = 0, nkept = 0, i;
 
-	/* A reset peer must not kill us through OpenSSL's write() (A29). */
+	/* A reset peer must not kill us through OpenSSL's write(): EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
 	mxt_config_init(&cfg);
 	err[0] = '\0';
@@ -462,7 +335,7 @@ main(int argc, char **argv)
 		return rc < 0 ? MXT_EXIT_USAGE : 0;
 	}
 	mxt_log_init(cfg.verbose, cfg.quiet);
-	if (get_password(&cfg, err, sizeof(err)) < 0 ||
+	if (mxt_cli_password(&cfg, err, sizeof(err)) < 0 ||
 	    read_body_file(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mxtrace: %s\n", err);
 		mxt_config_free(&cfg);
@@ -471,10 +344,17 @@ main(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.cfg = &cfg;
 	r.loop = mxt_loop_new();
-	r.res = r.loop != NULL ? mxt_resolver_new(r.loop, &cfg, err, sizeof(err)) : NULL;
+	if (r.loop == NULL) {
+		fprintf(stderr, "mxtrace: cannot create the event loop\n");
+		code = MXT_EXIT_SOFTWARE;
+		goto done;
+	}
+	r.res = mxt_resolver_new(r.loop, &cfg, err, sizeof(err));
 	if (r.res == NULL) {
-		fprintf(stderr, "mxtrace: %s\n", err[0] ? err : "cannot create the event loop");
-		code = cfg.resolver != NULL ? MXT_EXIT_USAGE : MXT_EXIT_SOFTWARE;
+		fprintf(stderr, "mxtrace: %s\n", err);
+		/* Only an address c-ares refuses is the user's error (mxt_resolver_new()
+		 * says "bad --resolver"); a channel that cannot be made is ours. */
+		code = strncmp(err, "bad --resolver", 14) == 0 ? MXT_EXIT_USAGE : MXT_EXIT_SOFTWARE;
 		goto done;
 	}
 	r.ctx = mxt_tls_ctx_new(cfg.ca_file, err, sizeof(err));
@@ -508,7 +388,7 @@ main(int argc, char **argv)
 		/* The recipient of a TARGET address is already in cfg.to. */
 		t = make_target(
 		    &cfg, lines[i].input, lines[i].domain, lines[i].unicode, lines[i].rcpt);
-		if (t == NULL || t->rcpts == NULL) {
+		if (t == NULL) {
 			fprintf(stderr, "mxtrace: out of memory\n");
 			code = MXT_EXIT_SOFTWARE;
 			goto done;
@@ -534,6 +414,7 @@ main(int argc, char **argv)
 			/* One exposition per run: a batch writes it at the end. */
 			rc = 0;
 			break;
+		case MXT_FORMAT_TEXT:
 		default:
 			rc = mxt_render_text(stdout, &t, 1, &cfg, want_color(&cfg));
 			break;
@@ -546,14 +427,7 @@ main(int argc, char **argv)
 		c = mxt_exit_code(&t, 1);
 		code = worse(code, c);
 		if (cfg.format == MXT_FORMAT_OPENMETRICS) {
-			struct mxt_target **nk = realloc(kept, (nkept + 1) * sizeof(*kept));
-
-			if (nk == NULL) {
-				fprintf(stderr, "mxtrace: out of memory\n");
-				code = MXT_EXIT_SOFTWARE;
-				goto done;
-			}
-			kept = nk;
+			kept = mxt_xreallocarray(kept, nkept + 1, sizeof(*kept));
 			kept[nkept++] = t;
 		} else {
 			mxt_target_free(t);

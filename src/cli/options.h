@@ -3,7 +3,8 @@
  * Command-line parsing: argv -> struct mxt_config, with every string that can
  * reach an SMTP command line or a DNS query validated here, before any network
  * I/O (CR/LF/NUL and other control bytes, RFC 5321 syntax, IDN to A-labels,
- * strict numbers).  Also the --help text and --version line.  It does not
+ * strict numbers), driven by one declarative table (src/cli/options.c).
+ * Also the --help text and --version line.  It does not
  * open files named by options (--ca-file, --body-file, --password-file,
  * --batch): the stage that reads a file reports its errors.
  */
@@ -11,6 +12,7 @@
 #define MXT_CLI_OPTIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "mxtrace/config.h"
@@ -55,14 +57,29 @@ void mxt_options_usage(FILE *out);
 /* Write the --version text to out: "mxtrace VERSION", then library versions. */
 void mxt_options_version(FILE *out);
 
-/* The i-th row of the option table, for the docs tests: its long name (NULL
- * for a short-only option), its short letter (0 if none) and whether it is
- * implemented.  Returns 0 past the last row, else 1. */
-int mxt_options_row(size_t i, const char **name, int *letter, int *ready);
+/* How a row's argument is bounded, for the docs and bounds tests. */
+enum mxt_opt_bound {
+	MXT_OPT_BOUND_NONE = 0,
+	MXT_OPT_BOUND_UINT,   /* a decimal number from min to max */
+	MXT_OPT_BOUND_SECONDS /* seconds, stored as milliseconds from min to max */
+};
 
-/* For tests: mark option NAME (a long name, or "NAME=VALUE" for one keyword
- * value such as "format=nagios") implemented or not.  Returns 0, or -1 if
- * there is no such option. */
-int mxt_options_set_ready(const char *name, int ready);
+/* At most this many keyword values for one option. */
+#define MXT_OPT_VALUES_MAX 8
+
+/* One row of the option table as the tests see it. */
+struct mxt_opt_info {
+	const char *name; /* long name, NULL for a short-only option */
+	int letter;	  /* short letter, 0 if none */
+	const char *arg;  /* argument name, NULL for a flag */
+	enum mxt_opt_bound bound;
+	uint64_t min, max; /* the bounds (milliseconds for SECONDS) */
+	size_t off, size;  /* the field in struct mxt_config the value lands in */
+	const char *values[MXT_OPT_VALUES_MAX + 1]; /* keyword values, NULL-terminated */
+};
+
+/* The i-th row of the option table, in --help order.  Returns 0 past the
+ * last row, else 1 with *info filled (pointers into static data). */
+int mxt_options_row(size_t i, struct mxt_opt_info *info);
 
 #endif
