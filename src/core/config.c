@@ -2,7 +2,7 @@
 /*
  * The run configuration's defaults and its release.  The defaults come from
  * include/mxtrace/limits.h so that one header holds every number; parsing and
- * validation live in src/cli/options.c, not here.
+ * validation live in src/cli (the option table is in options.c), not here.
  */
 #include <stdlib.h>
 #include <string.h>

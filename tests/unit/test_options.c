@@ -684,6 +684,11 @@ test_table_bounds(void)
 	size_t i, rows = 0, checked = 0;
 
 	T_CHECK(table_rows() >= 40, "the option table has %zu rows", table_rows());
+	for (i = 0; mxt_options_row(i, &o); i++)
+		if (o.name != NULL || o.letter != 0)
+			rows++;
+	T_CHECK(rows == table_rows(), "every row of the table has a long or a short name");
+	rows = 0;
 	for (i = 0; mxt_options_row(i, &o); i++) {
 		const char *want;
 		int ok;
