@@ -82,6 +82,17 @@ XMTAS=(
 	"opensmtpd|127.0.1.41|25|mx.opensmtpd.test|good|IP:127.0.1.41"
 )
 
+# MXT_LAB_EXTRA: an optional directory of additions to one lab (made by
+# bench/latency.sh): "mtas" (more MTAS lines), "postfix/NAME.cf" (their
+# extra settings), "nsd.conf" (appended to nsd's config, e.g. more zones),
+# "lab.nft" (loaded after nft/lab.nft). Give it to "up" and "status".
+EXTRA=${MXT_LAB_EXTRA:-}
+if [[ -n $EXTRA && -f $EXTRA/mtas ]]; then
+	while IFS= read -r spec; do
+		[[ -z $spec || $spec == '#'* ]] || MTAS+=("$spec")
+	done <"$EXTRA/mtas"
+fi
+
 log() { printf 'lab[%s]: %s\n' "$NS" "$*"; }
 die() { printf 'lab[%s]: error: %s\n' "$NS" "$*" >&2; exit 1; }
 
@@ -377,6 +388,9 @@ start_dns() {
 	mkdir -p "$RUN/dns"
 	subst "$LAB/dns/nsd.conf.in" "RUN=$RUN" "ZONES=$LAB/zones" \
 	    >"$RUN/dns/nsd.conf"
+	if [[ -n $EXTRA && -f $EXTRA/nsd.conf ]]; then
+		cat "$EXTRA/nsd.conf" >>"$RUN/dns/nsd.conf"
+	fi
 	subst "$LAB/dns/unbound.conf.in" "RUN=$RUN" "LAB=$LAB" \
 	    >"$RUN/dns/unbound.conf"
 	"${NSX[@]}" nsd -c "$RUN/dns/nsd.conf" >"$RUN/dns/nsd.start" 2>&1 ||
@@ -416,6 +430,12 @@ start_mta() {
 		{
 			printf '\n# --- from tests/lab/postfix/%s.cf ---\n' "$name"
 			subst "$LAB/postfix/$name.cf" "DIR=$dir" "RUN=$RUN" "LAB=$LAB"
+		} >>"$dir/etc/main.cf"
+	fi
+	if [[ -n $EXTRA && -f $EXTRA/postfix/$name.cf ]]; then
+		{
+			printf '\n# --- from %s/postfix/%s.cf ---\n' "$EXTRA" "$name"
+			subst "$EXTRA/postfix/$name.cf" "DIR=$dir" "RUN=$RUN" "LAB=$LAB"
 		} >>"$dir/etc/main.cf"
 	fi
 	subst "$LAB/postfix/master.cf.in" "LISTEN=$listen" >"$dir/etc/master.cf"
@@ -570,6 +590,9 @@ cmd_up() {
 	# other name and address is answered by the lab DNS.
 	printf '127.0.0.1\tlocalhost.test localhost\n' >"$NSDIR/hosts"
 	"${NSX[@]}" nft -f "$LAB/nft/lab.nft"
+	if [[ -n $EXTRA && -f $EXTRA/lab.nft ]]; then
+		"${NSX[@]}" nft -f "$EXTRA/lab.nft"
+	fi
 
 	start_dns
 	make_ca
