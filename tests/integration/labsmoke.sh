@@ -18,7 +18,7 @@ if [[ $(id -u) != 0 ]]; then
 	echo "labsmoke: SKIP (needs root for network namespaces)"
 	exit 77
 fi
-for c in dig swaks posttls-finger openssl timeout; do
+for c in dig swaks posttls-finger openssl timeout curl; do
 	if ! command -v "$c" >/dev/null; then
 		echo "labsmoke: FAIL: $c missing; run scripts/deps.sh" >&2
 		exit 1
@@ -159,6 +159,73 @@ client_seen() { # SOURCE WANT
 	return 1
 }
 
+# ---- DNSSEC, DANE, MTA-STS (issue 12) ------------------------------
+
+# dig through the lab resolver: "STATUS flags | answer..." on one line.
+qflags() {
+	X dig @127.0.0.53 +time=3 +tries=1 +dnssec +noall +comments +answer "$@" |
+	    sed -n -e 's/.*status: \([A-Z]*\),.*/\1/p;t' \
+	    -e 's/^;; flags: \([a-z ]*\);.*/\1 |/p;t' -e '/^[^;]/p' | tr '\n' ' '
+}
+
+# dig_ad yes|no WANT-STATUS ANSWER-SUBSTRING QUERY...: the AD bit (RFC 4035
+# §3.2.3) is set (yes) or not (no) and the answer holds the substring.
+dig_ad() {
+	local ad=$1 want=$2 sub=$3 r flags
+	shift 3
+	r=$(qflags "$@")
+	echo "$r"
+	[[ $r == "$want"* && $r == *"$sub"* ]] || return 1
+	flags=${r%%|*}
+	if [[ $ad == yes ]]; then [[ " $flags " == *" ad "* ]]
+	else [[ " $flags " != *" ad "* ]]; fi
+}
+
+# posttls-finger at DANE level (it uses the namespace's resolv.conf, i.e.
+# the validating lab unbound); every WANT must appear in its output, no
+# NOT (optional, after --) may.
+dane_expect() { # DOMAIN WANT... [-- NOT...]
+	local domain=$1 out w neg=0
+	shift
+	out=$(X env MAIL_CONFIG="$RUN/client" timeout 20 posttls-finger -c \
+	    -l dane -P "$RUN/ca/capath" "$domain" 2>&1) || true
+	echo "$out"
+	for w in "$@"; do
+		if [[ $w == -- ]]; then neg=1; continue; fi
+		if [[ $neg == 0 ]]; then grep -qF -- "$w" <<<"$out" || return 1
+		else ! grep -qF -- "$w" <<<"$out" || return 1; fi
+	done
+}
+
+# dane-notls.test: the EHLO reply has no STARTTLS, so no TLS session at
+# all (posttls-finger only reports; a DANE sender would defer).
+dane_notls() {
+	local out
+	out=$(X env MAIL_CONFIG="$RUN/client" timeout 20 posttls-finger \
+	    -l dane -P "$RUN/ca/capath" dane-notls.test 2>&1) || true
+	echo "$out"
+	grep -q '< 250 CHUNKING' <<<"$out" && ! grep -q STARTTLS <<<"$out" &&
+	    ! grep -q 'TLS connection established' <<<"$out"
+}
+
+# curl the MTA-STS policy of DOMAIN (RFC 8461 §3.3) with the lab CA;
+# prints "exit=N code=HTTP type=MEDIA" and the body.
+sts_fetch() {
+	X curl -sS --max-time 5 --cacert "$CA" --proto =https --max-redirs 0 \
+	    -w '\nexit=0 code=%{http_code} type=%{content_type}\n' \
+	    "https://mta-sts.$1/.well-known/mta-sts.txt" 2>&1 ||
+	    echo "exit=$?"
+}
+
+# sts_expect DOMAIN WANT...: every WANT (a fixed string) is in the fetch.
+sts_expect() {
+	local out w
+	out=$(sts_fetch "$1")
+	shift
+	echo "$out"
+	for w in "$@"; do grep -qF -- "$w" <<<"$out" || return 1; done
+}
+
 only_lo() {
 	local links
 	links=$(X ip -o link show | awk -F': ' '{ print $2 }')
@@ -212,6 +279,68 @@ check "tls: wrong-name cert (verify error 62)" \
     tls_expect 127.0.1.33 mx.badcert-name.test "hostname mismatch"
 check "tls: self-signed cert (verify error 18)" \
     tls_expect 127.0.1.34 mx.badcert-untrusted.test "self-signed certificate"
+check "dnssec: MX healthy.test has AD" \
+    dig_ad yes NOERROR "10 mx1.healthy.test." MX healthy.test
+check "dnssec: PTR 127.0.1.1 has AD" \
+    dig_ad yes NOERROR "mx1.healthy.test." -x 127.0.1.1
+check "dnssec: nosuch.test NXDOMAIN has AD (NSEC proof)" \
+    dig_ad yes NXDOMAIN "" MX nosuch.test
+check "dnssec: TLSA dane-ee has AD" \
+    dig_ad yes NOERROR "3 1 1 " TLSA _25._tcp.mx.dane-ee.test
+check "dnssec: TLSA dane-ta 2 1 1 has AD" \
+    dig_ad yes NOERROR "2 1 1 " TLSA _25._tcp.mx.dane-ta.test
+check "dnssec: A mx.dane-servfail.test has AD" \
+    dig_ad yes NOERROR "127.0.1.53" A mx.dane-servfail.test
+check "dnssec: TLSA dane-servfail SERVFAIL (bogus)" \
+    dig_ad no SERVFAIL "" TLSA _25._tcp.mx.dane-servfail.test
+check "dnssec: MX dane-unsigned.test has AD" \
+    dig_ad yes NOERROR "mx.insecure.dane-unsigned.test." MX dane-unsigned.test
+check "dnssec: TLSA dane-unsigned answered without AD" \
+    dig_ad no NOERROR "3 1 1 " TLSA _25._tcp.mx.insecure.dane-unsigned.test
+check "dnssec: TLSA dane-notls has AD" \
+    dig_ad yes NOERROR "3 1 1 " TLSA _25._tcp.mx.dane-notls.test
+check "dane: dane-ee.test Verified (DANE-EE 3 1 1)" \
+    dane_expect dane-ee.test "Matched DANE EE certificate at depth 0: 3 1 1" \
+    "Verified TLS connection established to mx.dane-ee.test"
+check "dane: dane-ta.test Verified (DANE-TA 2 1 1, intermediate)" \
+    dane_expect dane-ta.test "Matched DANE TA certificate at depth 1: 2 1 1" \
+    "Verified TLS connection established to mx.dane-ta.test"
+check "dane: dane-roll.test Untrusted (no matching TLSA)" \
+    dane_expect dane-roll.test "no matching DANE TLSA records" \
+    "Untrusted TLS connection established to mx.dane-roll.test"
+check "dane: dane-servfail.test TLSA lookup error" \
+    dane_expect dane-servfail.test \
+    "TLSA lookup error for mx.dane-servfail.test:25" -- "TLS connection established"
+check "dane: dane-unsigned.test no DANE (insecure), PKIX only" \
+    dane_expect dane-unsigned.test \
+    "Verified TLS connection established to mx.insecure.dane-unsigned.test" \
+    -- "DANE"
+check "dane: dane-notls.test offers no STARTTLS" dane_notls
+check "sts: _mta-sts.sts-ok.test TXT v=STSv1" \
+    dig_ad yes NOERROR '"v=STSv1; id=20261205T010000;"' TXT _mta-sts.sts-ok.test
+check "sts: _smtp._tls.sts-ok.test TXT v=TLSRPTv1 rua=mailto:" \
+    dig_ad yes NOERROR '"v=TLSRPTv1; rua=mailto:tlsrpt@sts-ok.test"' \
+    TXT _smtp._tls.sts-ok.test
+check "sts: no TLS-RPT record for sts-notlisted.test" \
+    dig_ad yes NXDOMAIN "" TXT _smtp._tls.sts-notlisted.test
+check "sts: sts-ok.test policy enforce, *.sts-ok.test, text/plain" \
+    sts_expect sts-ok.test "mode: enforce" "mx: *.sts-ok.test" \
+    "max_age: 86400" "code=200 type=text/plain"
+check "sts: sts-notlisted.test policy lists mail. only" \
+    sts_expect sts-notlisted.test "mode: enforce" \
+    "mx: mail.sts-notlisted.test" "code=200 type=text/plain"
+check "sts: sts-expired.test policy lists mx.badcert-expired.test" \
+    sts_expect sts-expired.test "mode: enforce" \
+    "mx: mx.badcert-expired.test" "code=200"
+check "sts: sts-testing.test policy mode testing" \
+    sts_expect sts-testing.test "mode: testing" "mx: mx.sts-testing.test" \
+    "code=200"
+check "sts: sts-malformed.test policy malformed" \
+    sts_expect sts-malformed.test "mode enforce" "max_age: soon" "code=200"
+check "sts: sts-nohost.test policy host does not resolve" \
+    sts_expect sts-nohost.test "Could not resolve host" "exit=6"
+check "sts: mx.sts-testing.test cert valid (lab CA)" \
+    tls_expect 127.0.1.60 mx.sts-testing.test "Verification: OK"
 check "tcp: 127.0.1.21:25 connect times out" tcp_timeout
 check "tcp: 127.0.1.20:25 connection refused" tcp_refused
 

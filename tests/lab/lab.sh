@@ -31,6 +31,7 @@ NSX=(ip netns exec "$NS")
 
 RESOLVER=127.0.0.53
 AUTH=127.0.53.1
+AUTH_INSECURE=127.0.53.2 # second nsd: the unsigned DANE zone (issue 12)
 
 # Domains that the two healthy MTAs accept (everything whose MX points at
 # them, except relay.test, which exists to get "Relay access denied").
@@ -48,7 +49,7 @@ MTAS=(
 	"mx6|::1|ipv6|mx6.v6only.test|v6only.test|good|IP:::1"
 	"greylist|127.0.1.30|ipv4|mx.greylist.test|greylist.test|good|"
 	"unknown|127.0.1.31|ipv4|mx.unknown.test|unknown.test|good|"
-	"badcert-expired|127.0.1.32|ipv4|mx.badcert-expired.test|badcert-expired.test|expired|"
+	"badcert-expired|127.0.1.32|ipv4|mx.badcert-expired.test|badcert-expired.test sts-expired.test|expired|"
 	"badcert-name|127.0.1.33|ipv4|mx.badcert-name.test|badcert-name.test|wrongname|"
 	"badcert-untrusted|127.0.1.34|ipv4|mx.badcert-untrusted.test|badcert-untrusted.test|selfsigned|"
 	"banner554|127.0.1.35|ipv4|mx.banner554.test|banner554.test|good|"
@@ -57,6 +58,29 @@ MTAS=(
 	"tarpit|127.0.1.38|ipv4|mx.tarpit.test|tarpit.test|good|"
 )
 MAILBOX_USERS="postmaster user test"
+
+# ---- DANE and MTA-STS scenarios (issue 12) --------------------------
+# Zones: zones/policy.inc (appended to test.zone), dane-servfail-tcp.zone,
+# dane-unsigned.zone; TLSA records are generated (policy_records).
+# Cert kinds: good (as above), viaint (issued by the lab intermediate CA,
+# chain leaf + intermediate). dane-notls has TLS off (postfix/dane-notls.cf).
+STS_SANS="DNS:mx.sts-notlisted.test,DNS:mx.sts-nohost.test"
+STS_SANS+=",DNS:mx.sts-malformed.test,DNS:mx.sts-testing.test,IP:127.0.1.60"
+STS_DOMAINS="sts-ok.test sts-notlisted.test sts-nohost.test"
+STS_DOMAINS+=" sts-malformed.test sts-testing.test"
+MTAS+=(
+	"dane-ee|127.0.1.50|ipv4|mx.dane-ee.test|dane-ee.test|good|"
+	"dane-ta|127.0.1.51|ipv4|mx.dane-ta.test|dane-ta.test|viaint|"
+	"dane-roll|127.0.1.52|ipv4|mx.dane-roll.test|dane-roll.test|good|"
+	"dane-servfail|127.0.1.53|ipv4|mx.dane-servfail.test|dane-servfail.test|good|"
+	"dane-unsigned|127.0.1.54|ipv4|mx.insecure.dane-unsigned.test|dane-unsigned.test|good|"
+	"dane-notls|127.0.1.55|ipv4|mx.dane-notls.test|dane-notls.test|good|"
+	"sts|127.0.1.60|ipv4|mx.sts-ok.test|$STS_DOMAINS|good|$STS_SANS"
+)
+# nginx: HTTPS policy host for mta-sts.<domain> (tests/lab/web/).
+WEB=127.0.8.1
+STS_POLICIES="sts-ok.test sts-notlisted.test sts-expired.test"
+STS_POLICIES+=" sts-malformed.test sts-testing.test"
 
 # Exim and OpenSMTPD. Debian's postfix, exim4 and opensmtpd packages
 # conflict (each is the system MTA), so these two are never installed:
@@ -276,8 +300,10 @@ cmd_down() {
 	fi
 	stop_pidfile "$RUN/mta/exim/exim.pid" &
 	stop_pidfile "$RUN/mta/opensmtpd/smtpd.pid" &
+	stop_pidfile "$RUN/web/nginx.pid" &
 	stop_pidfile "$RUN/dns/unbound.pid" &
 	stop_pidfile "$RUN/dns/nsd.pid" &
+	stop_pidfile "$RUN/dns/nsd-insecure.pid" &
 	wait
 	# Anything else still in the namespace (children, "lab.sh exec"
 	# leftovers): these PIDs come from the namespace itself.
@@ -373,6 +399,16 @@ make_leaf() {
 		    -enddate "$(date -u -d '-30 days' +%Y%m%d%H%M%SZ)" \
 		    -in "$ca/$name.csr" -out "$ca/$name.pem" 2>/dev/null
 		;;
+	viaint)
+		# Issued by the lab intermediate CA (make_intermediate);
+		# the server sends leaf + intermediate.
+		openssl req -new "${newkey[@]}" -out "$ca/$name.csr" 2>/dev/null
+		openssl x509 -req -in "$ca/$name.csr" -CA "$ca/int.pem" \
+		    -CAkey "$ca/int.key" -set_serial "$serial" \
+		    -days 825 -copy_extensions copy -extfile "$ca/leaf.ext" \
+		    -out "$ca/$name.leaf.pem" 2>/dev/null
+		cat "$ca/$name.leaf.pem" "$ca/int.pem" >"$ca/$name.pem"
+		;;
 	*)
 		openssl req -new "${newkey[@]}" -out "$ca/$name.csr" 2>/dev/null
 		openssl x509 -req -in "$ca/$name.csr" -CA "$ca/ca.pem" \
@@ -386,19 +422,219 @@ make_leaf() {
 
 start_dns() {
 	mkdir -p "$RUN/dns"
-	subst "$LAB/dns/nsd.conf.in" "RUN=$RUN" "ZONES=$LAB/zones" \
+	subst "$LAB/dns/nsd.conf.in" "RUN=$RUN" "ZONES=$RUN/dns/zones" \
 	    >"$RUN/dns/nsd.conf"
 	if [[ -n $EXTRA && -f $EXTRA/nsd.conf ]]; then
 		cat "$EXTRA/nsd.conf" >>"$RUN/dns/nsd.conf"
 	fi
 	subst "$LAB/dns/unbound.conf.in" "RUN=$RUN" "LAB=$LAB" \
-	    >"$RUN/dns/unbound.conf"
+	    "ANCHOR=$RUN/dns/root.anchor" >"$RUN/dns/unbound.conf"
 	"${NSX[@]}" nsd -c "$RUN/dns/nsd.conf" >"$RUN/dns/nsd.start" 2>&1 ||
 	    { cat "$RUN/dns/nsd.start" "$RUN/dns/nsd.log" >&2 || true; die "nsd failed"; }
+	start_nsd_insecure
 	"${NSX[@]}" unbound -c "$RUN/dns/unbound.conf" \
 	    >"$RUN/dns/unbound.start" 2>&1 ||
 	    { cat "$RUN/dns/unbound.start" "$RUN/dns/unbound.log" >&2 || true
 	      die "unbound failed"; }
+}
+
+# ---- DNSSEC, DANE and MTA-STS (issue 12) ---------------------------
+
+# The zones nsd serves and how they are signed, one per line:
+# zone|file in zones/|parent zone|how
+# how: signed (DS in the parent), unsigned (no DS: an insecure
+# delegation), bogus (the parent's DS names a key that does not sign
+# the zone, so validation fails and the resolver answers SERVFAIL).
+# Zone files in zones/ that are not listed are served unsigned as they
+# are (a zone below a signed one must then be delegated without DS).
+DNSSEC_ZONES=(
+	".|root.zone||signed"
+	"test.|test.zone|.|signed"
+	"127.in-addr.arpa.|127.in-addr.arpa.zone|.|signed"
+	"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.|ip6.zone|.|signed"
+	"_tcp.mx.dane-servfail.test.|dane-servfail-tcp.zone|test.|bogus"
+	"insecure.dane-unsigned.test.|dane-unsigned.zone|test.|unsigned"
+)
+
+# One ECDSA P-256 (algorithm 13) key per signed zone, made at every "up"
+# in $RUN/dns/keys (ldns-keygen: a few ms each). keys/ZONE.sign names the
+# key that signs the zone, keys/ZONE.ds the one whose DS the parent
+# publishes (another key for a bogus zone).
+dnssec_keys() {
+	local k=$RUN/dns/keys spec zone how
+	mkdir -p "$k"
+	for spec in "${DNSSEC_ZONES[@]}"; do
+		IFS='|' read -r zone _ _ how <<<"$spec"
+		[[ $how == unsigned ]] && continue
+		(cd "$k" && ldns-keygen -a ECDSAP256SHA256 -k "$zone") >"$k/$zone.sign"
+		if [[ $how == bogus ]]; then
+			(cd "$k" && ldns-keygen -a ECDSAP256SHA256 -k "$zone") >"$k/$zone.ds"
+		else
+			cp "$k/$zone.sign" "$k/$zone.ds"
+		fi
+	done
+}
+
+# SHA-256 of the SubjectPublicKeyInfo of a private key file, in hex: the
+# data of a TLSA record with selector 1, matching type 1 (RFC 6698 §2.1).
+spki_sha256() {
+	openssl pkey -in "$1" -pubout -outform DER | sha256sum | cut -d ' ' -f 1
+}
+
+# Print the generated TLSA records of one zone file (RFC 7672 §3: at
+# _25._tcp.<MX host>). They hash keys made at this "up".
+policy_records() { # zone file name
+	local ca=$RUN/ca
+	case $1 in
+	test.zone)
+		printf '_25._tcp.mx.dane-ee.test. 300 IN TLSA 3 1 1 %s\n' \
+		    "$(spki_sha256 "$ca/dane-ee.key")"
+		printf '_25._tcp.mx.dane-ta.test. 300 IN TLSA 2 1 1 %s\n' \
+		    "$(spki_sha256 "$ca/int.key")"
+		printf '_25._tcp.mx.dane-roll.test. 300 IN TLSA 3 1 1 %s\n' \
+		    "$(spki_sha256 "$ca/dane-roll-old.key")"
+		printf '_25._tcp.mx.dane-notls.test. 300 IN TLSA 3 1 1 %s\n' \
+		    "$(spki_sha256 "$ca/dane-notls.key")"
+		;;
+	dane-servfail-tcp.zone)
+		printf '_25._tcp.mx.dane-servfail.test. 300 IN TLSA 3 1 1 %s\n' \
+		    "$(spki_sha256 "$ca/dane-servfail.key")"
+		;;
+	dane-unsigned.zone)
+		printf '_25._tcp.mx.insecure.dane-unsigned.test. 300 IN TLSA 3 1 1 %s\n' \
+		    "$(spki_sha256 "$ca/dane-unsigned.key")"
+		;;
+	esac
+}
+
+# Build the zone files nsd serves in $RUN/dns/zones: copy zones/*.zone,
+# append zones/policy.inc to test.zone, the generated TLSA records and
+# each child's DS record, then sign (ldns-signzone, NSEC). The root
+# key's DS is the resolver's trust anchor ($RUN/dns/root.anchor).
+sign_zones() {
+	local z=$RUN/dns/zones k=$RUN/dns/keys spec zone file parent how
+	local pfile pids=() pid fail=0 key
+	mkdir -p "$z"
+	cp "$LAB"/zones/*.zone "$z/"
+	{ printf '\n$ORIGIN test.\n'; cat "$LAB/zones/policy.inc"; } >>"$z/test.zone"
+	for spec in "${DNSSEC_ZONES[@]}"; do
+		IFS='|' read -r zone file parent how <<<"$spec"
+		policy_records "$file" >>"$z/$file"
+		[[ -n $parent && $how != unsigned ]] || continue
+		pfile=$(zone_file "$parent")
+		ldns-key2ds -n -2 "$k/$(cat "$k/$zone.ds").key" >>"$z/$pfile"
+	done
+	for spec in "${DNSSEC_ZONES[@]}"; do
+		IFS='|' read -r zone file parent how <<<"$spec"
+		[[ $how == unsigned ]] && continue
+		key=$k/$(cat "$k/$zone.sign")
+		# Valid from a day ago (clock skew) for a year.
+		ldns-signzone -i "$(date -u -d '-1 day' +%Y%m%d%H%M%S)" \
+		    -e "$(date -u -d '+365 days' +%Y%m%d%H%M%S)" \
+		    -f "$z/$file.signed" "$z/$file" "$key" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || fail=1
+	done
+	[[ $fail == 0 ]] || die "zone signing failed"
+	for spec in "${DNSSEC_ZONES[@]}"; do
+		IFS='|' read -r zone file _ how <<<"$spec"
+		[[ $how == unsigned ]] || mv "$z/$file.signed" "$z/$file"
+	done
+	ldns-key2ds -n -2 "$k/$(cat "$k/..ds").key" >"$RUN/dns/root.anchor"
+}
+
+# The file of a zone listed in DNSSEC_ZONES.
+zone_file() {
+	local spec zone file
+	for spec in "${DNSSEC_ZONES[@]}"; do
+		IFS='|' read -r zone file _ <<<"$spec"
+		[[ $zone == "$1" ]] && { echo "$file"; return 0; }
+	done
+	die "zone $1 is not in DNSSEC_ZONES"
+}
+
+# The second nsd (dns/nsd-insecure.conf.in): the unsigned zone of the
+# dane-unsigned.test scenario, reached through a referral from test.
+start_nsd_insecure() {
+	subst "$LAB/dns/nsd-insecure.conf.in" "RUN=$RUN" "ZONES=$RUN/dns/zones" \
+	    >"$RUN/dns/nsd-insecure.conf"
+	"${NSX[@]}" nsd -c "$RUN/dns/nsd-insecure.conf" \
+	    >"$RUN/dns/nsd-insecure.start" 2>&1 ||
+	    { cat "$RUN/dns/nsd-insecure.start" "$RUN/dns/nsd-insecure.log" >&2 || true
+	      die "nsd (insecure) failed"; }
+}
+
+# The lab intermediate CA (signed by the lab CA): the trust anchor of the
+# DANE-TA scenario (TLSA 2 1 1 of its key).
+make_intermediate() {
+	local ca=$RUN/ca
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$ca/int.key" -out "$ca/int.csr" \
+	    -subj "/O=mxtrace lab/CN=mxtrace lab intermediate CA $NS" 2>/dev/null
+	printf '%s\n' "basicConstraints = critical,CA:TRUE,pathlen:0" \
+	    "keyUsage = critical,keyCertSign,cRLSign" >"$ca/int.ext"
+	openssl x509 -req -in "$ca/int.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" \
+	    -set_serial 1999 -days 3650 -extfile "$ca/int.ext" \
+	    -out "$ca/int.pem" 2>/dev/null
+	chmod 644 "$ca/int.pem"
+}
+
+# Keys and certificates of the policy scenarios, in the background; their
+# pids are appended to the array named $1. dane-roll-old.key is the key
+# the dane-roll.test TLSA record still names (the server rolled away).
+make_policy_certs() {
+	local -n _pids=$1
+	local ca=$RUN/ca san d
+	san=""
+	for d in $STS_POLICIES; do
+		[[ $d == sts-ok.test ]] || san+="${san:+,}DNS:mta-sts.$d"
+	done
+	make_leaf 2200 web mta-sts.sts-ok.test good "$san,IP:$WEB" &
+	_pids+=($!)
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$ca/dane-roll-old.key" 2>/dev/null &
+	_pids+=($!)
+	dnssec_keys &
+	_pids+=($!)
+}
+
+# A CA directory for tools that want one (posttls-finger -P, curl
+# --capath): the lab CA, hashed.
+make_capath() {
+	mkdir -p "$RUN/ca/capath"
+	cp "$RUN/ca/ca.pem" "$RUN/ca/capath/lab-ca.pem"
+	openssl rehash "$RUN/ca/capath"
+}
+
+# nginx serving the MTA-STS policies of the sts-*.test domains
+# (tests/lab/web/policies/DOMAIN.txt) at
+# https://mta-sts.DOMAIN/.well-known/mta-sts.txt. sts-ok.test's policy
+# is served with CRLF line ends, the others with LF (RFC 8461 §3.2
+# allows both).
+start_web() {
+	local dir=$RUN/web d site
+	install -d -m 755 "$dir" "$dir/sites" "$dir/tmp"
+	for d in $STS_POLICIES; do
+		site=$dir/sites/mta-sts.$d/.well-known
+		install -d -m 755 "$site"
+		if [[ $d == sts-ok.test ]]; then
+			sed 's/$/\r/' "$LAB/web/policies/$d.txt" >"$site/mta-sts.txt"
+		else
+			cp "$LAB/web/policies/$d.txt" "$site/mta-sts.txt"
+		fi
+		chmod 644 "$site/mta-sts.txt"
+	done
+	subst "$LAB/web/nginx.conf.in" "RUN=$RUN" "ADDR=$WEB" \
+	    "USER=$(id -un "$MAIL_UID")" "GROUP=$(id -gn "$MAIL_GID")" \
+	    >"$dir/nginx.conf"
+	if ! "${NSX[@]}" nginx -p "$dir" -e "$dir/error.log" \
+	    -c "$dir/nginx.conf" >"$dir/start.log" 2>&1; then
+		echo "--- nginx failed to start:" >&2
+		cat "$dir/start.log" "$dir/error.log" >&2 2>/dev/null || true
+		return 1
+	fi
 }
 
 # Create the queue and data directories the way "post-install
@@ -524,7 +760,8 @@ start_opensmtpd() {
 
 # Wait until every expected listener is up and nsd has loaded its zones.
 wait_ready() {
-	local want=("$(listen_key "$AUTH" 53)" "$(listen_key "$RESOLVER" 53)")
+	local want=("$(listen_key "$AUTH" 53)" "$(listen_key "$RESOLVER" 53)"
+	    "$(listen_key "$AUTH_INSECURE" 53)" "$(listen_key "$WEB" 443)")
 	local spec name addr missing i have
 	local port ports
 	for spec in "${MTAS[@]}"; do
@@ -544,7 +781,8 @@ wait_ready() {
 			grep -qxF "$addr" <<<"$have" || missing+=("$addr")
 		done
 		if [[ ${#missing[@]} == 0 ]] &&
-		    grep -q 'nsd started' "$RUN/dns/nsd.log" 2>/dev/null; then
+		    grep -q 'nsd started' "$RUN/dns/nsd.log" 2>/dev/null &&
+		    grep -q 'nsd started' "$RUN/dns/nsd-insecure.log" 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.05
@@ -564,7 +802,7 @@ cmd_up() {
 	need_root
 	local t0 spec name addr proto host domains kind extra pids=() pid fail=0 i
 	t0=$(date +%s%N)
-	for c in nsd unbound postfix openssl nft ss; do
+	for c in nsd unbound postfix openssl nft ss ldns-keygen ldns-signzone nginx; do
 		command -v "$c" >/dev/null ||
 		    die "$c not found; run scripts/deps.sh as root"
 	done
@@ -584,8 +822,9 @@ cmd_up() {
 	stat -L -c %i "/run/netns/$NS" >"$RUN/netns.inode"
 	"${NSX[@]}" ip link set lo up
 	mkdir -p "$NSDIR"
-	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$RESOLVER" \
-	    >"$NSDIR/resolv.conf"
+	# trust-ad: glibc passes the resolver's AD bit on (Postfix DANE needs it).
+	printf 'nameserver %s\noptions timeout:1 attempts:2 trust-ad\n' \
+	    "$RESOLVER" >"$NSDIR/resolv.conf"
 	# 127.0.0.1 is localhost.test (forward-confirmed in DNS too); every
 	# other name and address is answered by the lab DNS.
 	printf '127.0.0.1\tlocalhost.test localhost\n' >"$NSDIR/hosts"
@@ -594,8 +833,8 @@ cmd_up() {
 		"${NSX[@]}" nft -f "$EXTRA/lab.nft"
 	fi
 
-	start_dns
 	make_ca
+	make_intermediate
 	# A main.cf for Postfix client tools (posttls-finger) run in the lab:
 	# MAIL_CONFIG=$RUN/client.
 	mkdir -p "$RUN/client"
@@ -610,10 +849,15 @@ cmd_up() {
 		make_leaf "$((2100 + i))" "$name" "$host" "$kind" "$extra" &
 		pids+=($!)
 	done
+	make_policy_certs pids
 	for pid in "${pids[@]}"; do
 		wait "$pid" || fail=1
 	done
 	[[ $fail == 0 ]] || die "certificate generation failed"
+	# The zones carry TLSA records of the keys just made: sign them now.
+	make_capath
+	sign_zones
+	start_dns
 	pids=()
 	for spec in "${MTAS[@]}"; do
 		IFS='|' read -r name addr proto host domains kind extra <<<"$spec"
@@ -623,6 +867,8 @@ cmd_up() {
 	start_exim &
 	pids+=($!)
 	start_opensmtpd &
+	pids+=($!)
+	start_web &
 	pids+=($!)
 	for pid in "${pids[@]}"; do
 		wait "$pid" || fail=1
@@ -656,6 +902,8 @@ cmd_status() {
 	}
 	log "netns $NS, run dir $RUN, up since $(cat "$RUN/up" 2>/dev/null || echo '?')"
 	show dns nsd "$AUTH:53" "$RUN/dns/nsd.pid" "authoritative . test. 127.in-addr.arpa."
+	show dns nsd-insecure "$AUTH_INSECURE:53" "$RUN/dns/nsd-insecure.pid" \
+	    "authoritative insecure.dane-unsigned.test. (unsigned)"
 	show dns unbound "$RESOLVER:53" "$RUN/dns/unbound.pid" "recursive resolver"
 	for spec in "${MTAS[@]}"; do
 		IFS='|' read -r name addr _ host _ <<<"$spec"
@@ -666,6 +914,7 @@ cmd_status() {
 	    "submit.healthy.test (Exim)"
 	show mta opensmtpd "127.0.1.41:25" "$RUN/mta/opensmtpd/smtpd.pid" \
 	    "mx.opensmtpd.test (OpenSMTPD)"
+	show web nginx "$WEB:443" "$RUN/web/nginx.pid" "mta-sts.*.test (HTTPS)"
 	printf '  ca   %s\n' "$RUN/ca/ca.pem"
 	return $bad
 }
@@ -674,6 +923,8 @@ cmd_env() {
 	printf 'MXT_LAB_NS=%s\nMXT_LAB_RUN=%s\nMXT_LAB_CA=%s\nMXT_LAB_RESOLVER=%s\n' \
 	    "$NS" "$RUN" "$RUN/ca/ca.pem" "$RESOLVER"
 	printf 'MXT_LAB_CACHE=%s\n' "$CACHE"
+	printf 'MXT_LAB_CAPATH=%s\nMXT_LAB_ANCHOR=%s\nMXT_LAB_WEB=%s\n' \
+	    "$RUN/ca/capath" "$RUN/dns/root.anchor" "$WEB"
 }
 
 cmd_exec() {
