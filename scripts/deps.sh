@@ -131,6 +131,13 @@ check_tools() {
 	probe ip "ip (iproute2) with netns" sh_c 'ip -V && ip netns help 2>&1 | grep -q "ip netns add"'
 	probe ss "ss (iproute2)" ss -V
 	probe timeout "timeout (coreutils)" timeout --version
+	# Issue 12 lab: zone signing, the MTA-STS policy host, policy fetches.
+	probe ldns-signzone "ldns-keygen, ldns-signzone, ldns-key2ds (ldnsutils) with ECDSA P-256" \
+	    sh_c 'command -v ldns-signzone && cd "$1" && k=$(ldns-keygen -a ECDSAP256SHA256 -k x.) &&
+	    ldns-key2ds -n -2 "$k.key" | grep -Eq "IN[[:space:]]+DS[[:space:]]+[0-9]+ 13 2 "' "$tmp_dir"
+	probe nginx "nginx with the SSL module (nginx-light)" \
+	    out_has 'with-http_ssl_module' nginx -V
+	probe curl "curl with HTTPS" out_has '^Protocols:.* https' curl -V
 	if [ "$(id -u)" = 0 ]; then
 		# The lab's one kernel capability: a private network namespace.
 		ns=mxtdeps$$
