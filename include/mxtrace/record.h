@@ -21,18 +21,31 @@
 
 /* ---- DNS ---- */
 
-/* Outcome of one DNS query, kept apart (RFC 5321 §5.1 treats them apart). */
+/*
+ * The enums below are written once, as X-macro lists: X(ID, "json name", ...)
+ * generates the enum constant MXT_..._ID and the entry of its name table in
+ * record.c, so the two cannot drift apart.  Names are stable (JSON values).
+ */
+
+/* Outcome of one DNS query, kept apart (RFC 5321 §5.1 treats them apart).
+ * X(ID, json name, text for people) */
+#define MXT_DNS_STATUS_LIST(X)                                                                     \
+	X(NOT_RUN, "not_run", "not run")                                                           \
+	X(OK, "ok", "OK")		    /* answer with data */                                 \
+	X(NODATA, "nodata", "NODATA")	    /* NOERROR, no records of that type */                 \
+	X(NXDOMAIN, "nxdomain", "NXDOMAIN") /* the name does not exist */                          \
+	X(SERVFAIL, "servfail", "SERVFAIL") /* temporary failure at the resolver */                \
+	X(REFUSED, "refused", "REFUSED")    /* the resolver refused the query */                   \
+	X(TIMEOUT, "timeout", "TIMEOUT")    /* no answer in time */                                \
+	/* the resolver could not be reached (ECONNREFUSED) */                                     \
+	X(UNREACHABLE, "unreachable", "UNREACHABLE")                                               \
+	X(BADRESP, "badresp", "malformed answer") /* malformed answer */                           \
+	X(ERROR, "error", "ERROR")		  /* anything else (see error) */
+
 enum mxt_dns_status {
-	MXT_DNS_NOT_RUN = 0,
-	MXT_DNS_OK,	     /* answer with data */
-	MXT_DNS_NODATA,	     /* NOERROR, no records of that type */
-	MXT_DNS_NXDOMAIN,    /* the name does not exist */
-	MXT_DNS_SERVFAIL,    /* temporary failure at the resolver */
-	MXT_DNS_REFUSED,     /* the resolver refused the query */
-	MXT_DNS_TIMEOUT,     /* no answer in time */
-	MXT_DNS_UNREACHABLE, /* the resolver could not be reached (ECONNREFUSED) */
-	MXT_DNS_BADRESP,     /* malformed answer */
-	MXT_DNS_ERROR	     /* anything else (see error) */
+#define MXT_X_(id, name, text) MXT_DNS_##id,
+	MXT_DNS_STATUS_LIST(MXT_X_)
+#undef MXT_X_
 };
 
 struct mxt_dns_query {
@@ -51,27 +64,44 @@ struct mxt_address {
 };
 
 /* How the exchanger list came about. */
+#define MXT_MX_SOURCE_LIST(X)                                                                      \
+	X(NONE, "none")		/* DNS gave no usable answer */                                    \
+	X(MX, "mx")		/* MX records */                                                   \
+	X(IMPLICIT, "implicit") /* no MX: the domain's own A/AAAA (RFC 5321 §5.1) */              \
+	X(NULL, "null")		/* RFC 7505 null MX: accepts no mail */                            \
+	X(SERVER, "server")	/* --server: MX lookup skipped */
+
 enum mxt_mx_source {
-	MXT_MX_SOURCE_NONE = 0, /* DNS gave no usable answer */
-	MXT_MX_SOURCE_MX,	/* MX records */
-	MXT_MX_SOURCE_IMPLICIT, /* no MX: the domain's own A/AAAA (RFC 5321 §5.1) */
-	MXT_MX_SOURCE_NULL,	/* RFC 7505 null MX: accepts no mail */
-	MXT_MX_SOURCE_SERVER	/* --server: MX lookup skipped */
+#define MXT_X_(id, name) MXT_MX_SOURCE_##id,
+	MXT_MX_SOURCE_LIST(MXT_X_)
+#undef MXT_X_
 };
 
-/* Facts about an exchanger. */
+/* Facts about an exchanger: X(ID, bit, json name). */
+#define MXT_XF_LIST(X)                                                                             \
+	/* the MX target is an alias (RFC 5321 §5.1 violation) */                                 \
+	X(CNAME, 0, "cname")                                                                       \
+	/* the MX target is an IP address, not a name */                                           \
+	X(IP_LITERAL, 1, "ip_literal")                                                             \
+	/* the MX target does not exist (bad FQDN) */                                              \
+	X(NXDOMAIN, 2, "nxdomain")                                                                 \
+	/* exists, but no A/AAAA */                                                                \
+	X(NO_ADDRESS, 3, "no_address")                                                             \
+	/* not a valid host name: never used */                                                    \
+	X(INVALID_NAME, 4, "invalid_name")                                                         \
+	/* beyond the MX host cap (MXT_MX_MAX, limits.h): not probed */                            \
+	X(OVER_LIMIT, 5, "over_limit")                                                             \
+	/* the "." target of a null MX */                                                          \
+	X(NULL, 6, "null")                                                                         \
+	/* an A/AAAA no MTA connects to (0.0.0.0, multicast, ...) */                               \
+	X(UNUSABLE_ADDRESS, 7, "unusable_address")                                                 \
+	/* resolves to 127/8 or ::1: left out unless --allow-loopback */                           \
+	X(LOOPBACK_ADDRESS, 8, "loopback_address")
+
 enum {
-	MXT_XF_CNAME = 1u << 0,	       /* the MX target is an alias (RFC 5321 §5.1 violation) */
-	MXT_XF_IP_LITERAL = 1u << 1,   /* the MX target is an IP address, not a name */
-	MXT_XF_NXDOMAIN = 1u << 2,     /* the MX target does not exist (bad FQDN) */
-	MXT_XF_NO_ADDRESS = 1u << 3,   /* exists, but no A/AAAA */
-	MXT_XF_INVALID_NAME = 1u << 4, /* not a valid host name: never used */
-	MXT_XF_OVER_LIMIT = 1u << 5,   /* beyond the L9 cap: not probed */
-	MXT_XF_NULL = 1u << 6,	       /* the "." target of a null MX */
-	/* an A/AAAA no MTA connects to (0.0.0.0, multicast, ...) */
-	MXT_XF_UNUSABLE_ADDRESS = 1u << 7,
-	/* resolves to 127/8 or ::1: left out unless --allow-loopback */
-	MXT_XF_LOOPBACK_ADDRESS = 1u << 8
+#define MXT_X_(id, bit, name) MXT_XF_##id = 1u << bit,
+	MXT_XF_LIST(MXT_X_)
+#undef MXT_X_
 };
 
 struct mxt_exchanger {
@@ -111,43 +141,65 @@ struct mxt_client {
 
 /* ---- probe ---- */
 
+#define MXT_CONN_STATUS_LIST(X)                                                                    \
+	X(NOT_TRIED, "not_tried")                                                                  \
+	X(OK, "connected")                                                                         \
+	X(REFUSED, "refused")	      /* RST: port closed or service down */                       \
+	X(TIMEOUT, "timeout")	      /* no answer to SYN: filtered */                             \
+	X(UNREACHABLE, "unreachable") /* ICMP unreachable / no route */                            \
+	X(ERROR, "error")	      /* anything else (see errno text) */
+
 enum mxt_conn_status {
-	MXT_CONN_NOT_TRIED = 0,
-	MXT_CONN_OK,
-	MXT_CONN_REFUSED,     /* RST: port closed or service down */
-	MXT_CONN_TIMEOUT,     /* no answer to SYN: filtered */
-	MXT_CONN_UNREACHABLE, /* ICMP unreachable / no route */
-	MXT_CONN_ERROR	      /* anything else (see errno text) */
+#define MXT_X_(id, name) MXT_CONN_##id,
+	MXT_CONN_STATUS_LIST(MXT_X_)
+#undef MXT_X_
 };
 
-enum mxt_mode { MXT_MODE_SMTP = 0, MXT_MODE_SUBMISSION, MXT_MODE_SMTPS };
+#define MXT_MODE_LIST(X) X(SMTP, "smtp") X(SUBMISSION, "submission") X(SMTPS, "smtps")
 
-/* SMTP stages, in session order.  Names are stable (JSON). */
+enum mxt_mode {
+#define MXT_X_(id, name) MXT_MODE_##id,
+	MXT_MODE_LIST(MXT_X_)
+#undef MXT_X_
+};
+
+/* SMTP stages, in session order: X(ID, json name, what the client sent,
+ * for people). */
+#define MXT_STAGE_LIST(X)                                                                          \
+	X(CONNECT, "connect", "connect")                                                           \
+	X(BANNER, "banner", "the greeting")                                                        \
+	X(EHLO, "ehlo", "EHLO")                                                                    \
+	X(HELO, "helo", "HELO")                                                                    \
+	X(STARTTLS, "starttls", "STARTTLS")                                                        \
+	X(TLS, "tls", "the TLS handshake")                                                         \
+	X(EHLO_TLS, "ehlo_tls", "EHLO after TLS")                                                  \
+	X(AUTH, "auth", "AUTH")                                                                    \
+	X(MAIL, "mail", "MAIL FROM")                                                               \
+	X(RCPT, "rcpt", "RCPT TO")                                                                 \
+	X(DATA, "data", "DATA")                                                                    \
+	X(DATA_END, "data_end", "the end of the message")                                          \
+	X(RSET, "rset", "RSET")                                                                    \
+	X(QUIT, "quit", "QUIT")
+
 enum mxt_stage {
-	MXT_STAGE_CONNECT = 0,
-	MXT_STAGE_BANNER,
-	MXT_STAGE_EHLO,
-	MXT_STAGE_HELO,
-	MXT_STAGE_STARTTLS,
-	MXT_STAGE_TLS,
-	MXT_STAGE_EHLO_TLS,
-	MXT_STAGE_AUTH,
-	MXT_STAGE_MAIL,
-	MXT_STAGE_RCPT,
-	MXT_STAGE_DATA,
-	MXT_STAGE_DATA_END,
-	MXT_STAGE_RSET,
-	MXT_STAGE_QUIT,
-	MXT_STAGE_COUNT
+#define MXT_X_(id, name, label) MXT_STAGE_##id,
+	MXT_STAGE_LIST(MXT_X_)
+#undef MXT_X_
+	    MXT_STAGE_COUNT
 };
 
 /* How a step ended. */
+#define MXT_STEP_STATUS_LIST(X)                                                                    \
+	X(REPLIED, "replied")	      /* reply holds the server's answer */                        \
+	X(TIMEOUT, "timeout")	      /* no complete reply before the deadline */                  \
+	X(CLOSED, "closed")	      /* the server closed or reset the connection */              \
+	X(PROTOCOL, "protocol_error") /* the reply broke the protocol (see reply.flags) */         \
+	X(ERROR, "error")	      /* local error (TLS, socket) */
+
 enum mxt_step_status {
-	MXT_STEP_REPLIED = 0, /* reply holds the server's answer */
-	MXT_STEP_TIMEOUT,     /* no complete reply before the deadline */
-	MXT_STEP_CLOSED,      /* the server closed or reset the connection */
-	MXT_STEP_PROTOCOL,    /* the reply broke the protocol (see reply.flags) */
-	MXT_STEP_ERROR	      /* local error (TLS, socket) */
+#define MXT_X_(id, name) MXT_STEP_##id,
+	MXT_STEP_STATUS_LIST(MXT_X_)
+#undef MXT_X_
 };
 
 /* One command and its reply.  command is what was sent, secrets redacted. */
@@ -194,17 +246,23 @@ struct mxt_tline {
 };
 
 /* How the whole attempt ended. */
+#define MXT_END_LIST(X)                                                                            \
+	X(NONE, "none")                                                                            \
+	X(OK, "ok")		      /* the session ran to its planned end */                     \
+	X(CONNECT, "connect_failed")  /* connection failed: see connect */                         \
+	X(REJECTED, "rejected")	      /* a 4xx/5xx ended the session early */                      \
+	X(TIMEOUT, "timeout")	      /* a step timed out */                                       \
+	X(CLOSED, "closed")	      /* the server closed the connection */                       \
+	X(PROTOCOL, "protocol_error") /* the server broke the protocol */                          \
+	X(TLS, "tls_failed")	      /* TLS failed */                                             \
+	/* mxtrace refused to go on (policy, e.g. no TLS for AUTH) */                              \
+	X(LOCAL, "local_policy")                                                                   \
+	X(DEADLINE, "deadline") /* the overall deadline */
+
 enum mxt_end {
-	MXT_END_NONE = 0,
-	MXT_END_OK,	  /* the session ran to its planned end */
-	MXT_END_CONNECT,  /* connection failed: see connect */
-	MXT_END_REJECTED, /* a 4xx/5xx ended the session early */
-	MXT_END_TIMEOUT,  /* a step timed out */
-	MXT_END_CLOSED,	  /* the server closed the connection */
-	MXT_END_PROTOCOL, /* the server broke the protocol */
-	MXT_END_TLS,	  /* TLS failed */
-	MXT_END_LOCAL,	  /* mxtrace refused to go on (policy, e.g. no TLS for AUTH) */
-	MXT_END_DEADLINE  /* the overall deadline */
+#define MXT_X_(id, name) MXT_END_##id,
+	MXT_END_LIST(MXT_X_)
+#undef MXT_X_
 };
 
 struct mxt_attempt {
@@ -240,8 +298,23 @@ struct mxt_attempt {
 
 /* ---- report ---- */
 
-enum mxt_severity { MXT_SEV_INFO = 0, MXT_SEV_WARNING, MXT_SEV_CRITICAL };
-enum mxt_status { MXT_STATUS_OK = 0, MXT_STATUS_WARNING, MXT_STATUS_CRITICAL, MXT_STATUS_UNKNOWN };
+#define MXT_SEVERITY_LIST(X) X(INFO, "info") X(WARNING, "warning") X(CRITICAL, "critical")
+
+enum mxt_severity {
+#define MXT_X_(id, name) MXT_SEV_##id,
+	MXT_SEVERITY_LIST(MXT_X_)
+#undef MXT_X_
+};
+
+/* A verdict; X(ID, json name, exit status: Nagios plugin conventions). */
+#define MXT_STATUS_LIST(X)                                                                         \
+	X(OK, "ok", 0) X(WARNING, "warning", 1) X(CRITICAL, "critical", 2) X(UNKNOWN, "unknown", 3)
+
+enum mxt_status {
+#define MXT_X_(id, name, exit) MXT_STATUS_##id,
+	MXT_STATUS_LIST(MXT_X_)
+#undef MXT_X_
+};
 
 struct mxt_finding {
 	const char *code; /* stable dotted code, from the catalogue */
@@ -277,8 +350,16 @@ struct mxt_target {
 	int64_t duration_ms;
 };
 
-/* Stable names for enums (JSON values). */
+/* Stable names for enums (JSON values); "unknown" for a value out of range. */
 const char *mxt_dns_status_name(enum mxt_dns_status s);
+/* The DNS status for people ("NXDOMAIN", "malformed answer"); "?" if out
+ * of range. */
+const char *mxt_dns_status_text(enum mxt_dns_status s);
+/* What the client sent at a stage, for people ("MAIL FROM", "the
+ * greeting"); "a command" if out of range. */
+const char *mxt_stage_label(enum mxt_stage s);
+/* The JSON name of one MXT_XF_* bit; NULL if bit is not one of them. */
+const char *mxt_xf_name(unsigned bit);
 const char *mxt_mx_source_name(enum mxt_mx_source s);
 const char *mxt_conn_status_name(enum mxt_conn_status s);
 const char *mxt_stage_name(enum mxt_stage s);
@@ -288,10 +369,11 @@ const char *mxt_mode_name(enum mxt_mode m);
 const char *mxt_status_name(enum mxt_status s);
 const char *mxt_severity_name(enum mxt_severity s);
 
-/* Allocate a zeroed target; NULL on ENOMEM.  Free with mxt_target_free(). */
+/* Allocate a zeroed target (never NULL: out of memory aborts, xalloc.h).
+ * Free with mxt_target_free(). */
 struct mxt_target *mxt_target_new(void);
 void mxt_target_free(struct mxt_target *t);
-/* Append a zeroed attempt/step/exchanger; returns it, NULL on ENOMEM. */
+/* Append a zeroed attempt/step/exchanger; returns it (never NULL). */
 struct mxt_attempt *mxt_target_add_attempt(struct mxt_target *t);
 struct mxt_step *mxt_attempt_add_step(struct mxt_attempt *a, enum mxt_stage stage);
 struct mxt_exchanger *mxt_dns_add_exchanger(struct mxt_dns *d);
@@ -299,5 +381,15 @@ void mxt_attempt_free(struct mxt_attempt *a);
 void mxt_tls_free(struct mxt_tls *tls);
 /* Find the last step of a stage, NULL if it never ran. */
 const struct mxt_step *mxt_attempt_step(const struct mxt_attempt *a, enum mxt_stage stage);
+
+/* ---- rules about the record, written once ---- */
+
+/* An exchanger a sender would use: not the null MX's ".", not an invalid
+ * name, not beyond the MX host cap.  (Its addresses may still be missing.) */
+int mxt_exchanger_usable(const struct mxt_exchanger *x);
+/* RSET and QUIT only wind a session down: they are not how far it got. */
+int mxt_stage_winds_down(enum mxt_stage s);
+/* The last step that is not RSET or QUIT; NULL if there is none. */
+const struct mxt_step *mxt_attempt_last_step(const struct mxt_attempt *a);
 
 #endif

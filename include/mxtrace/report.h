@@ -64,6 +64,11 @@ const char *mxt_banner_mta(const struct mxt_attempt *a);
 /* Exit status for a run (Nagios conventions): 0 ok, 1 warning, 2 critical,
  * 3 unknown: the worst verdict over all targets. */
 int mxt_exit_code(struct mxt_target *const *targets, size_t n);
+/* The exit status of one verdict (MXT_STATUS_LIST in record.h). */
+int mxt_exit_of_status(enum mxt_status s);
+/* The worse of two exit statuses: critical (2) > warning (1) > unknown (3)
+ * > ok (0).  An a outside 0..3 means "none yet" and yields b. */
+int mxt_exit_worse(int a, int b);
 
 /* JSON schema version written as "schema_version". */
 #define MXT_SCHEMA_VERSION "1.0"

@@ -287,17 +287,6 @@ run_target(struct run *r, struct mxt_target *t, uint64_t *rng)
 	return mxt_classify(t, r->cfg);
 }
 
-/* Worst of two exit statuses: critical > warning > unknown > ok. */
-static int
-worse(int a, int b)
-{
-	static const int rank[] = {0, 2, 3, 1};
-
-	if (a < 0 || a > 3)
-		return b;
-	return rank[b] > rank[a] ? b : a;
-}
-
 static int
 want_color(const struct mxt_config *cfg)
 {
@@ -425,7 +414,7 @@ main(int argc, char **argv)
 			goto done;
 		}
 		c = mxt_exit_code(&t, 1);
-		code = worse(code, c);
+		code = mxt_exit_worse(code, c);
 		if (cfg.format == MXT_FORMAT_OPENMETRICS) {
 			kept = mxt_xreallocarray(kept, nkept + 1, sizeof(*kept));
 			kept[nkept++] = t;

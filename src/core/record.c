@@ -9,74 +9,178 @@
 #include <string.h>
 
 #include "mxtrace/record.h"
+#include "mxtrace/xalloc.h"
 
-#define NAME_OF(tab, i) ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) && tab[i] ? tab[i] : "unknown")
+/* tab[i], or dflt when i is out of range. */
+#define NAME_OF(tab, i, dflt) ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : (dflt))
+
+static const char *const dns_status_names[] = {
+#define X(id, name, text) [MXT_DNS_##id] = name,
+    MXT_DNS_STATUS_LIST(X)
+#undef X
+};
+
+static const char *const dns_status_texts[] = {
+#define X(id, name, text) [MXT_DNS_##id] = text,
+    MXT_DNS_STATUS_LIST(X)
+#undef X
+};
+
+static const char *const mx_source_names[] = {
+#define X(id, name) [MXT_MX_SOURCE_##id] = name,
+    MXT_MX_SOURCE_LIST(X)
+#undef X
+};
+
+static const char *const conn_status_names[] = {
+#define X(id, name) [MXT_CONN_##id] = name,
+    MXT_CONN_STATUS_LIST(X)
+#undef X
+};
+
+static const char *const stage_names[] = {
+#define X(id, name, label) [MXT_STAGE_##id] = name,
+    MXT_STAGE_LIST(X)
+#undef X
+};
+
+static const char *const stage_labels[] = {
+#define X(id, name, label) [MXT_STAGE_##id] = label,
+    MXT_STAGE_LIST(X)
+#undef X
+};
+
+static const char *const step_status_names[] = {
+#define X(id, name) [MXT_STEP_##id] = name,
+    MXT_STEP_STATUS_LIST(X)
+#undef X
+};
+
+static const char *const end_names[] = {
+#define X(id, name) [MXT_END_##id] = name,
+    MXT_END_LIST(X)
+#undef X
+};
+
+static const char *const mode_names[] = {
+#define X(id, name) [MXT_MODE_##id] = name,
+    MXT_MODE_LIST(X)
+#undef X
+};
+
+static const char *const status_names[] = {
+#define X(id, name, exit) [MXT_STATUS_##id] = name,
+    MXT_STATUS_LIST(X)
+#undef X
+};
+
+static const char *const severity_names[] = {
+#define X(id, name) [MXT_SEV_##id] = name,
+    MXT_SEVERITY_LIST(X)
+#undef X
+};
 
 const char *
 mxt_dns_status_name(enum mxt_dns_status s)
 {
-	static const char *const n[] = {"not_run", "ok", "nodata", "nxdomain", "servfail",
-	    "refused", "timeout", "unreachable", "badresp", "error"};
-	return NAME_OF(n, s);
+	return NAME_OF(dns_status_names, s, "unknown");
+}
+
+const char *
+mxt_dns_status_text(enum mxt_dns_status s)
+{
+	return NAME_OF(dns_status_texts, s, "?");
 }
 
 const char *
 mxt_mx_source_name(enum mxt_mx_source s)
 {
-	static const char *const n[] = {"none", "mx", "implicit", "null", "server"};
-	return NAME_OF(n, s);
+	return NAME_OF(mx_source_names, s, "unknown");
 }
 
 const char *
 mxt_conn_status_name(enum mxt_conn_status s)
 {
-	static const char *const n[] = {
-	    "not_tried", "connected", "refused", "timeout", "unreachable", "error"};
-	return NAME_OF(n, s);
+	return NAME_OF(conn_status_names, s, "unknown");
 }
 
 const char *
 mxt_stage_name(enum mxt_stage s)
 {
-	static const char *const n[] = {"connect", "banner", "ehlo", "helo", "starttls", "tls",
-	    "ehlo_tls", "auth", "mail", "rcpt", "data", "data_end", "rset", "quit"};
-	return NAME_OF(n, s);
+	return NAME_OF(stage_names, s, "unknown");
+}
+
+const char *
+mxt_stage_label(enum mxt_stage s)
+{
+	return NAME_OF(stage_labels, s, "a command");
 }
 
 const char *
 mxt_step_status_name(enum mxt_step_status s)
 {
-	static const char *const n[] = {"replied", "timeout", "closed", "protocol_error", "error"};
-	return NAME_OF(n, s);
+	return NAME_OF(step_status_names, s, "unknown");
 }
 
 const char *
 mxt_end_name(enum mxt_end e)
 {
-	static const char *const n[] = {"none", "ok", "connect_failed", "rejected", "timeout",
-	    "closed", "protocol_error", "tls_failed", "local_policy", "deadline"};
-	return NAME_OF(n, e);
+	return NAME_OF(end_names, e, "unknown");
 }
 
 const char *
 mxt_mode_name(enum mxt_mode m)
 {
-	static const char *const n[] = {"smtp", "submission", "smtps"};
-	return NAME_OF(n, m);
+	return NAME_OF(mode_names, m, "unknown");
 }
 
 const char *
 mxt_status_name(enum mxt_status s)
 {
-	static const char *const n[] = {"ok", "warning", "critical", "unknown"};
-	return NAME_OF(n, s);
+	return NAME_OF(status_names, s, "unknown");
 }
 
 const char *
 mxt_severity_name(enum mxt_severity s)
 {
-	static const char *const n[] = {"info", "warning", "critical"};
-	return NAME_OF(n, s);
+	return NAME_OF(severity_names, s, "unknown");
+}
+
+const char *
+mxt_xf_name(unsigned bit)
+{
+	switch (bit) {
+#define X(id, b, name)                                                                             \
+	case MXT_XF_##id:                                                                          \
+		return name;
+		MXT_XF_LIST(X)
+#undef X
+	default:
+		return NULL;
+	}
+}
+
+int
+mxt_exchanger_usable(const struct mxt_exchanger *x)
+{
+	return !(x->flags & (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_OVER_LIMIT));
+}
+
+int
+mxt_stage_winds_down(enum mxt_stage s)
+{
+	return s == MXT_STAGE_RSET || s == MXT_STAGE_QUIT;
+}
+
+const struct mxt_step *
+mxt_attempt_last_step(const struct mxt_attempt *a)
+{
+	size_t i;
+
+	for (i = a->nsteps; i > 0; i--)
+		if (!mxt_stage_winds_down(a->steps[i - 1].stage))
+			return &a->steps[i - 1];
+	return NULL;
 }
 
 /* Grow *arr (of elements of size sz) by one zeroed element; returns it.
@@ -90,11 +194,7 @@ grow(void **arr, size_t *n, size_t sz)
 	if (*n == 0 || (*n >= 4 && (*n & (*n - 1)) == 0)) {
 		size_t cap = *n == 0 ? 4 : *n * 2;
 
-		if (cap > SIZE_MAX / sz)
-			return NULL;
-		p = realloc(*arr, cap * sz);
-		if (p == NULL)
-			return NULL;
+		p = mxt_xreallocarray(*arr, cap, sz);
 		*arr = p;
 	}
 	memset(p + *n * sz, 0, sz);
@@ -104,7 +204,7 @@ grow(void **arr, size_t *n, size_t sz)
 struct mxt_target *
 mxt_target_new(void)
 {
-	return calloc(1, sizeof(struct mxt_target));
+	return mxt_xcalloc(1, sizeof(struct mxt_target));
 }
 
 struct mxt_attempt *

@@ -54,8 +54,7 @@ finish(struct run *run)
 	for (i = 0; i < t->dns.nmx; i++) {
 		struct mxt_exchanger *x = &t->dns.mx[i];
 
-		if (x->flags &
-		    (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_IP_LITERAL | MXT_XF_OVER_LIMIT))
+		if (!mxt_exchanger_usable(x) || (x->flags & MXT_XF_IP_LITERAL))
 			continue;
 		if (x->q_a.status == MXT_DNS_NXDOMAIN || x->q_aaaa.status == MXT_DNS_NXDOMAIN)
 			x->flags |= MXT_XF_NXDOMAIN;
@@ -197,8 +196,7 @@ query_addresses(struct run *run)
 		struct mxt_exchanger *x = &run->t->dns.mx[i];
 		int fam;
 
-		if (x->flags &
-		    (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_IP_LITERAL | MXT_XF_OVER_LIMIT))
+		if (!mxt_exchanger_usable(x) || (x->flags & MXT_XF_IP_LITERAL))
 			continue;
 		for (fam = 0; fam < 2; fam++) {
 			struct addrq *aq;

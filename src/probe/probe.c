@@ -70,7 +70,7 @@ plan(struct probe *pr, int port, int canary)
 	for (i = 0; i < t->dns.nmx; i++) {
 		const struct mxt_exchanger *x = &t->dns.mx[i];
 
-		if (x->flags & (MXT_XF_NULL | MXT_XF_INVALID_NAME | MXT_XF_OVER_LIMIT))
+		if (!mxt_exchanger_usable(x))
 			continue;
 		if (t->dns.source == MXT_MX_SOURCE_NULL)
 			continue;
@@ -128,8 +128,7 @@ need_canary(const struct probe *pr)
 static int
 delivery_settled(const struct mxt_attempt *a)
 {
-	const struct mxt_step *last = a->nsteps > 0 ? &a->steps[a->nsteps - 1] : NULL;
-	size_t i;
+	const struct mxt_step *last = mxt_attempt_last_step(a);
 
 	if (a->end == MXT_END_OK)
 		return 1;
@@ -139,11 +138,6 @@ delivery_settled(const struct mxt_attempt *a)
 		return 1;
 	if (a->end != MXT_END_REJECTED)
 		return 0;
-	for (i = a->nsteps; i > 0; i--) {
-		last = &a->steps[i - 1];
-		if (last->stage != MXT_STAGE_QUIT && last->stage != MXT_STAGE_RSET)
-			break;
-	}
 	return last != NULL && last->reply.code >= 500;
 }
 

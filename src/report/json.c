@@ -243,14 +243,6 @@ dns_json(const struct mxt_dns *d)
 {
 	cJSON *o = cJSON_CreateObject(), *mx = cJSON_CreateArray();
 	size_t i, j;
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} xf[] = {{MXT_XF_CNAME, "cname"}, {MXT_XF_IP_LITERAL, "ip_literal"},
-	    {MXT_XF_NXDOMAIN, "nxdomain"}, {MXT_XF_NO_ADDRESS, "no_address"},
-	    {MXT_XF_INVALID_NAME, "invalid_name"}, {MXT_XF_OVER_LIMIT, "over_limit"},
-	    {MXT_XF_NULL, "null"}, {MXT_XF_UNUSABLE_ADDRESS, "unusable_address"},
-	    {MXT_XF_LOOPBACK_ADDRESS, "loopback_address"}};
 
 	add_str(o, "resolver", d->resolver);
 	cJSON_AddItemToObject(o, "mx_query", query_json(&d->q_mx));
@@ -264,9 +256,10 @@ dns_json(const struct mxt_dns *d)
 
 		add_str(xo, "name", x->name);
 		cJSON_AddNumberToObject(xo, "preference", x->preference);
-		for (j = 0; j < sizeof(xf) / sizeof(xf[0]); j++)
-			if (x->flags & xf[j].bit)
-				cJSON_AddItemToArray(fl, cJSON_CreateString(xf[j].name));
+		/* Every MXT_XF_* bit, in the order of MXT_XF_LIST. */
+		for (j = 0; j < sizeof(x->flags) * 8; j++)
+			if ((x->flags & (1u << j)) && mxt_xf_name(1u << j) != NULL)
+				cJSON_AddItemToArray(fl, cJSON_CreateString(mxt_xf_name(1u << j)));
 		cJSON_AddItemToObject(xo, "flags", fl);
 		add_str(xo, "cname", x->cname);
 		cJSON_AddItemToObject(xo, "a_query", query_json(&x->q_a));
