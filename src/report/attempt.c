@@ -60,6 +60,9 @@ classify_connect(struct ctx *c, const struct mxt_attempt *a, struct outcome *o)
 		mxt_sb_printf(&ev, "%s port %d: %s", a->addr.text, a->port,
 		    a->connect_errno != 0 ? strerror(a->connect_errno) : "unreachable");
 		break;
+	case MXT_CONN_NOT_TRIED:
+	case MXT_CONN_OK:
+	case MXT_CONN_ERROR:
 	default:
 		id = a->connect_errno == ECONNRESET ? DIAG_CONNECT_RESET : DIAG_CONNECT_ERROR;
 		mxt_sb_printf(&ev, "%s port %d: %s", a->addr.text, a->port,
@@ -231,7 +234,8 @@ classify_reply(struct ctx *c, const struct mxt_attempt *a, size_t i, struct outc
 			}
 			break;
 		}
-		/* fall through */
+		/* No HELO after a refused EHLO: EHLO decides, as below. */
+		__attribute__((fallthrough));
 	case MXT_STAGE_HELO:
 	case MXT_STAGE_EHLO_TLS:
 	case MXT_STAGE_MAIL:
@@ -288,6 +292,12 @@ classify_reply(struct ctx *c, const struct mxt_attempt *a, size_t i, struct outc
 		mxt_sb_reply(&ev, r);
 		decide(c, o, cls == 5 ? OUT_STOP : OUT_NEXT, id, mxt_emit_a(c, a, id, &ev), s, -1);
 		break;
+	case MXT_STAGE_CONNECT:
+	case MXT_STAGE_BANNER:
+	case MXT_STAGE_TLS:
+	case MXT_STAGE_RSET:
+	case MXT_STAGE_QUIT:
+	case MXT_STAGE_COUNT:
 	default:
 		break;
 	}
@@ -541,9 +551,12 @@ classify_end(struct ctx *c, const struct mxt_attempt *a, struct outcome *o)
 		/* mxtrace refused to go on: a sender with the same policy could
 		 * not deliver either.  The stage it stopped at names the cause
 		 * first. */
-		local = local_order[a->end_stage == MXT_STAGE_AUTH ? LOCAL_AUTH
-			: a->end_stage >= MXT_STAGE_MAIL	   ? LOCAL_SIZE
-								   : LOCAL_TLS];
+		if (a->end_stage == MXT_STAGE_AUTH)
+			local = local_order[LOCAL_AUTH];
+		else if (a->end_stage >= MXT_STAGE_MAIL)
+			local = local_order[LOCAL_SIZE];
+		else
+			local = local_order[LOCAL_TLS];
 		for (i = 0; i < sizeof(local_order[0]) / sizeof(local_order[0][0]); i++) {
 			if (c->seen[local[i]] != 0) {
 				decide(c, o, OUT_NEXT, local[i], c->seen[local[i]] - 1, NULL, 1);
@@ -565,6 +578,8 @@ classify_end(struct ctx *c, const struct mxt_attempt *a, struct outcome *o)
 	case MXT_END_CONNECT:
 		id = DIAG_CONNECT_ERROR;
 		break;
+	case MXT_END_REJECTED:
+	case MXT_END_CLOSED:
 	default:
 		id = DIAG_SMTP_CONNECTION_LOST;
 		break;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The diagnosis catalogue as a table: generated from diagnoses.def, in the
- * same order as the code enum classify.c generates from the same file.  It
- * only answers lookups; it does not decide which codes apply (classify.c).
+ * same order as the code enum classify.h generates from the same file.  It
+ * only answers lookups; it does not decide which codes apply (the classifier).
  */
 #include <stddef.h>
 #include <string.h>

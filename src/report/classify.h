@@ -31,7 +31,8 @@ enum diag {
 #define MXT_DIAG(id, code, sev, stage, title, hint) DIAG_##id,
 #include "diagnoses.def"
 #undef MXT_DIAG
-	DIAG_COUNT
+	DIAG_COUNT,
+	DIAG_NONE = -1 /* no code decided (also makes the enum signed, like int) */
 };
 
 enum phrase_kind {

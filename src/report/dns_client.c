@@ -25,6 +25,10 @@ mxt_dns_failure_diag(enum mxt_dns_status s)
 	case MXT_DNS_BADRESP:
 	case MXT_DNS_ERROR:
 		return DIAG_DNS_ERROR;
+	case MXT_DNS_NOT_RUN:
+	case MXT_DNS_OK:
+	case MXT_DNS_NODATA:
+	case MXT_DNS_NXDOMAIN:
 	default:
 		return -1;
 	}
@@ -54,7 +58,7 @@ mxt_exchanger_inconclusive(const struct mxt_exchanger *x)
 static int
 exchanger_negative(const struct mxt_exchanger *x)
 {
-	int a = x->q_a.status, aaaa = x->q_aaaa.status;
+	enum mxt_dns_status a = x->q_a.status, aaaa = x->q_aaaa.status;
 
 	if (x->naddrs > 0 || mxt_exchanger_inconclusive(x))
 		return 0;

@@ -146,6 +146,16 @@ mxt_reply_diag(const struct mxt_reply *r, enum mxt_stage stage, const struct rte
 		return perm ? DIAG_MAIL_SENDER_REJECTED : DIAG_MAIL_DEFERRED;
 	case MXT_STAGE_RCPT:
 		return perm ? DIAG_RCPT_REJECTED : DIAG_RCPT_DEFERRED;
+	case MXT_STAGE_CONNECT:
+	case MXT_STAGE_BANNER:
+	case MXT_STAGE_STARTTLS:
+	case MXT_STAGE_TLS:
+	case MXT_STAGE_AUTH:
+	case MXT_STAGE_DATA:
+	case MXT_STAGE_DATA_END:
+	case MXT_STAGE_RSET:
+	case MXT_STAGE_QUIT:
+	case MXT_STAGE_COUNT:
 	default:
 		return DIAG_DATA_REJECTED;
 	}

@@ -63,6 +63,7 @@ status_color(enum mxt_status s)
 		return "\033[33m";
 	case MXT_STATUS_CRITICAL:
 		return "\033[31m";
+	case MXT_STATUS_UNKNOWN:
 	default:
 		return "\033[35m";
 	}
