@@ -1847,6 +1847,105 @@ test_exit_code(void)
 	T_CHECK(mxt_exit_code(v, 0) == 3, "exit: no targets = 3");
 }
 
+/*
+ * A session mxtrace stopped itself (MXT_END_LOCAL) with three causes at
+ * once: the stage it stopped at decides which cause the verdict names, one
+ * ordered list of causes per stage (classify_end()).  Every list is walked.
+ */
+static void
+test_local_stop_order(void)
+{
+	static const struct {
+		enum mxt_stage at;
+		const char *code;
+	} cases[] = {{MXT_STAGE_STARTTLS, "tls.not_offered"}, {MXT_STAGE_AUTH, "auth.not_offered"},
+	    {MXT_STAGE_MAIL, "size.exceeded"}, {MXT_STAGE_RCPT, "size.exceeded"}};
+	struct mxt_config cfg = cfg0;
+	struct mxt_target *t;
+	struct mxt_attempt *a;
+	const struct mxt_diagnosis *d;
+	size_t i, ran = 0;
+
+	cfg.user = "user";
+	cfg.size = 20000000;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = fx_one("local.test", FX_NOTLS, MXT_STAGE_COUNT, NULL);
+		a = &t->attempts[0];
+		while (a->nsteps > 2) {
+			a->nsteps--;
+			free(a->steps[a->nsteps].command);
+			fx_reply_free(&a->steps[a->nsteps].reply);
+		}
+		a->end = MXT_END_LOCAL;
+		a->end_stage = cases[i].at;
+		classify(t, &cfg);
+		T_CHECK(find(t, "tls.not_offered") != NULL && find(t, "auth.not_offered") != NULL &&
+			find(t, "size.exceeded") != NULL,
+		    "local stop at %s: all three causes found", mxt_stage_name(cases[i].at));
+		d = mxt_diagnosis_find(cases[i].code);
+		T_CHECK(d != NULL && summary_has(t, d->title),
+		    "local stop at %s: the summary names %s", mxt_stage_name(cases[i].at),
+		    cases[i].code);
+		T_CHECK(t->verdict.status == MXT_STATUS_CRITICAL, "local stop at %s: critical",
+		    mxt_stage_name(cases[i].at));
+		fx_free(t);
+		ran++;
+	}
+	T_CHECK(ran == 4, "local stop: every case ran (%zu)", ran);
+}
+
+/* The rules that live with the record: exit ranking, names, predicates. */
+static void
+test_record_rules(void)
+{
+	static const char *const stages[] = {"connect", "banner", "ehlo", "helo", "starttls", "tls",
+	    "ehlo_tls", "auth", "mail", "rcpt", "data", "data_end", "rset", "quit"};
+	struct mxt_exchanger x = {0};
+	struct mxt_step steps[3] = {
+	    {.stage = MXT_STAGE_RCPT}, {.stage = MXT_STAGE_RSET}, {.stage = MXT_STAGE_QUIT}};
+	struct mxt_attempt a = {0};
+	size_t i;
+
+	T_CHECK(mxt_exit_worse(-1, 0) == 0, "exit_worse: none + ok = ok");
+	T_CHECK(mxt_exit_worse(0, 3) == 3, "exit_worse: ok + unknown = unknown");
+	T_CHECK(mxt_exit_worse(3, 1) == 1, "exit_worse: unknown + warning = warning");
+	T_CHECK(mxt_exit_worse(2, 1) == 2, "exit_worse: critical + warning = critical");
+	T_CHECK(mxt_exit_worse(64, 2) == 2, "exit_worse: a usage status yields b");
+	T_CHECK(mxt_exit_of_status(MXT_STATUS_OK) == 0 &&
+		mxt_exit_of_status(MXT_STATUS_WARNING) == 1 &&
+		mxt_exit_of_status(MXT_STATUS_CRITICAL) == 2 &&
+		mxt_exit_of_status(MXT_STATUS_UNKNOWN) == 3,
+	    "exit status per verdict: 0 1 2 3");
+	T_CHECK(sizeof(stages) / sizeof(stages[0]) == MXT_STAGE_COUNT, "one JSON name per stage");
+	for (i = 0; i < MXT_STAGE_COUNT; i++)
+		T_CHECK(strcmp(mxt_stage_name((enum mxt_stage)i), stages[i]) == 0,
+		    "stage %zu is %s", i, stages[i]);
+	T_CHECK(strcmp(mxt_stage_name(MXT_STAGE_COUNT), "unknown") == 0, "stage out of range");
+	T_CHECK(strcmp(mxt_stage_label(MXT_STAGE_MAIL), "MAIL FROM") == 0, "stage label");
+	T_CHECK(strcmp(mxt_dns_status_name(MXT_DNS_BADRESP), "badresp") == 0 &&
+		strcmp(mxt_dns_status_text(MXT_DNS_BADRESP), "malformed answer") == 0,
+	    "DNS status: JSON name and text from one list");
+	T_CHECK(strcmp(mxt_end_name(MXT_END_LOCAL), "local_policy") == 0, "end name");
+	T_CHECK(strcmp(mxt_conn_status_name(MXT_CONN_OK), "connected") == 0, "connect name");
+	T_CHECK(strcmp(mxt_xf_name(MXT_XF_LOOPBACK_ADDRESS), "loopback_address") == 0 &&
+		mxt_xf_name(1u << 20) == NULL,
+	    "exchanger flag names");
+	T_CHECK(mxt_exchanger_usable(&x), "a plain exchanger is usable");
+	x.flags = MXT_XF_CNAME | MXT_XF_IP_LITERAL;
+	T_CHECK(mxt_exchanger_usable(&x), "a CNAME or IP-literal exchanger is still usable");
+	x.flags = MXT_XF_OVER_LIMIT;
+	T_CHECK(!mxt_exchanger_usable(&x), "over the cap: not usable");
+	x.flags = MXT_XF_NULL;
+	T_CHECK(!mxt_exchanger_usable(&x), "null MX: not usable");
+	T_CHECK(mxt_attempt_last_step(&a) == NULL, "no steps: no last step");
+	a.steps = steps;
+	a.nsteps = 3;
+	T_CHECK(mxt_attempt_last_step(&a) == &steps[0], "last step skips RSET and QUIT");
+	a.steps = &steps[1];
+	a.nsteps = 2;
+	T_CHECK(mxt_attempt_last_step(&a) == NULL, "only RSET and QUIT: no last step");
+}
+
 int
 main(void)
 {
@@ -1881,5 +1980,7 @@ main(void)
 	test_phrase_fixtures();
 	test_phrase_coverage();
 	test_exit_code();
+	test_local_stop_order();
+	test_record_rules();
 	return t_done();
 }
