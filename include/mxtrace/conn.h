@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One SMTP connection: a non-blocking socket (and OpenSSL on it) on the
- * event loop, carrying a session's commands and feeding its replies through
- * the reply parser, under absolute per-stage deadlines (hardening L7: per
- * reply, never per read).  The only module that touches sockets and TLS.
+ * One SMTP connection (src/net/conn.c): a non-blocking socket (and OpenSSL
+ * on it) on the event loop, carrying a session's commands and feeding its
+ * replies through the reply parser, under absolute per-stage deadlines (per
+ * reply, never per read; RFC 5321 §4.5.3.2 gives the stages).  With tls.c, the only module
+ * that touches sockets and TLS.
  */
 #ifndef MXTRACE_CONN_H
 #define MXTRACE_CONN_H
@@ -38,14 +39,5 @@ struct mxt_conn *mxt_conn_start(const struct mxt_conn_params *p, struct mxt_atte
 void mxt_conn_free(struct mxt_conn *c);
 /* Abort now (overall deadline): records MXT_END_DEADLINE, closes, runs done. */
 void mxt_conn_abort(struct mxt_conn *c);
-
-/* TLS helpers (tls.c). */
-SSL_CTX *mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen);
-/* Record protocol, cipher and certificate facts of an established session;
- * name is checked with OpenSSL's X509_check_host, or when there is no name
- * the address ip with X509_check_ip_asc. */
-void mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out);
-/* OpenSSL's error queue as one line (drains it); caller frees. */
-char *mxt_tls_error_string(void);
 
 #endif

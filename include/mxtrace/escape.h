@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Input hygiene, in one place.  Escaping: every byte a server or DNS answer
- * sends passes through mxt_escape() before it reaches a terminal or JSON.
- * Validation: every string the user gives that ends up on an SMTP command
- * line or in a DNS query is checked here first (CRLF injection, RFC 5321
- * syntax).  IDN conversion goes through libidn2, never by hand.
+ * Escaping (src/core/escape.c): every byte a server or DNS answer sends
+ * passes through mxt_escape() before it reaches a terminal or JSON.  Also
+ * the tree's one UTF-8 decoder.  Checking what the user gives is
+ * mxtrace/validate.h; IDN conversion is mxtrace/idn.h.
  */
 #ifndef MXTRACE_ESCAPE_H
 #define MXTRACE_ESCAPE_H
@@ -29,27 +28,5 @@ char *mxt_escape_str(const char *s, size_t max);
  * Unicode scalar value (overlong, surrogate, above U+10FFFF, stray or
  * truncated; Unicode 15 table 3-7).  The one UTF-8 decoder of the tree. */
 size_t mxt_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
-
-/* RFC 1123 / RFC 5321 §2.3.5 host name: LDH labels of 1-63 octets, total
- * at most 253, no leading/trailing hyphen, A-labels allowed, one optional
- * trailing dot.  Returns 1 if valid. */
-int mxt_valid_hostname(const char *s);
-
-/* An address literal "[1.2.3.4]" or "[IPv6:...]" (RFC 5321 §4.1.3). */
-int mxt_valid_address_literal(const char *s);
-
-/* A mailbox for MAIL FROM / RCPT TO (RFC 5321 §4.1.2): local@domain, local
- * part dot-atom or quoted string of printable ASCII (UTF-8 allowed in the local
- * part, RFC 6531), at most 64 octets; domain a host name or address literal;
- * path at most 256.  allow_empty accepts "" (the null sender).  On failure
- * returns 0 and writes a reason to err. */
-int mxt_valid_mailbox(const char *s, int allow_empty, char *err, size_t errlen);
-
-/* Convert a domain (UTF-8, may contain U-labels) to its A-label form with
- * libidn2 (IDNA2008 + UTS #46 non-transitional).  On success returns 0 and
- * sets *ascii (lower-case, no trailing dot) and, if unicode is not NULL,
- * *unicode (U-label form); the caller frees both.  On failure returns -1 and
- * writes libidn2's reason to err. */
-int mxt_idn_to_ascii(const char *in, char **ascii, char **unicode, char *err, size_t errlen);
 
 #endif

@@ -41,20 +41,27 @@ enum mxt_session_action {
 	MXT_SESS_CLOSE	   /* close the connection: the session is over */
 };
 
+/* The session's states, in the order a full session visits them: one list
+ * makes both the enum (MXT_SS_BANNER...) and the names the -vv trace shows. */
+#define MXT_SESSION_STATES(X)                                                                      \
+	X(BANNER)   /* waiting for the greeting (RFC 5321 §4.3.1) */                              \
+	X(EHLO)	    /* EHLO sent */                                                                \
+	X(HELO)	    /* HELO sent after EHLO was refused (RFC 5321 §4.1.4) */                      \
+	X(STARTTLS) /* STARTTLS sent (RFC 3207 §4) */                                             \
+	X(TLS)	    /* the connection runs the TLS handshake */                                    \
+	X(EHLO_TLS) /* EHLO sent again inside TLS (RFC 3207 §4.2) */                              \
+	X(AUTH)	    /* AUTH exchange (RFC 4954) */                                                 \
+	X(ENVELOPE) /* MAIL and RCPT (a pipelined group when offered) */                           \
+	X(DATA)	    /* DATA sent, waiting for 354 */                                               \
+	X(DATA_END) /* the message and its final dot sent */                                       \
+	X(RSET)	    /* RSET sent (RFC 5321 §4.1.1.5) */                                           \
+	X(QUIT)	    /* QUIT sent */                                                                \
+	X(DONE)	    /* over */
+
 enum mxt_session_state {
-	MXT_SS_BANNER = 0,
-	MXT_SS_EHLO,
-	MXT_SS_HELO,
-	MXT_SS_STARTTLS,
-	MXT_SS_TLS,
-	MXT_SS_EHLO_TLS,
-	MXT_SS_AUTH,
-	MXT_SS_ENVELOPE, /* MAIL and RCPT (a pipelined group when offered) */
-	MXT_SS_DATA,
-	MXT_SS_DATA_END,
-	MXT_SS_RSET,
-	MXT_SS_QUIT,
-	MXT_SS_DONE
+#define MXT_SS_ENUM(name) MXT_SS_##name,
+	MXT_SESSION_STATES(MXT_SS_ENUM)
+#undef MXT_SS_ENUM
 };
 
 struct mxt_session {
@@ -63,11 +70,11 @@ struct mxt_session {
 	enum mxt_session_state state;
 	size_t awaiting; /* index of the oldest step still waiting for a reply */
 	int tls_active;
-	char *out; /* bytes to send (owned) */
+	char *out; /* bytes to send (owned; transcript.c) */
 	size_t outlen, outcap;
 	int64_t t0;	  /* monotonic start of the attempt */
 	const char *mech; /* AUTH mechanism in use */
-	int auth_steps;	  /* 334 round trips so far (L6) */
+	int auth_steps;	  /* 334 round trips so far (MXT_AUTH_STEPS_MAX) */
 	char *secrets[4]; /* encodings of the credentials, scrubbed from every record */
 	char *msgbuf;	  /* the message built for this server (owned) */
 	size_t msglen;
@@ -105,5 +112,10 @@ void mxt_session_output_done(struct mxt_session *s);
 struct mxt_step *mxt_session_waiting(struct mxt_session *s);
 /* Stage the session is in (for deadlines). */
 enum mxt_stage mxt_session_stage(const struct mxt_session *s);
+/* Whether the next reply may carry RFC 3463 enhanced status codes: the
+ * connection tells the reply parser before each reply. */
+int mxt_session_want_enh(const struct mxt_session *s);
+/* The name of a state ("EHLO", "STARTTLS", ...), as the trace shows it. */
+const char *mxt_session_state_name(enum mxt_session_state st);
 
 #endif

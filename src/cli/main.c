@@ -17,7 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "mxtrace/conn.h"
+#include "mxtrace/tls.h"
 #include "mxtrace/dns.h"
 #include "mxtrace/escape.h"
 #include "mxtrace/limits.h"

@@ -24,7 +24,8 @@
 
 #include <idn2.h>
 
-#include "mxtrace/escape.h"
+#include "mxtrace/idn.h"
+#include "mxtrace/validate.h"
 #include "mxtrace/limits.h"
 
 /* Longest input handed to libidn2: a U-label may take four octets per

@@ -30,6 +30,8 @@
 #include <string.h>
 
 #include "mxtrace/escape.h"
+#include "mxtrace/idn.h"
+#include "mxtrace/validate.h"
 #include "mxtrace/limits.h"
 
 static int

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "mxtrace/dns.h"
-#include "mxtrace/escape.h"
+#include "mxtrace/validate.h"
 
 struct idrun {
 	struct mxt_resolver *r;

@@ -17,7 +17,7 @@
 #include <strings.h>
 
 #include "mxtrace/dns.h"
-#include "mxtrace/escape.h"
+#include "mxtrace/validate.h"
 #include "mxtrace/limits.h"
 
 struct run {

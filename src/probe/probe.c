@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "mxtrace/conn.h"
-#include "mxtrace/escape.h"
 #include "mxtrace/limits.h"
 #include "mxtrace/probe.h"
 

@@ -22,6 +22,7 @@
 
 #include "mxt_config.h"
 #include "mxtrace/escape.h"
+#include "mxtrace/validate.h"
 #include "mxtrace/limits.h"
 #include "mxtrace/message.h"
 

@@ -10,120 +10,46 @@
  * Not here: sockets, TLS, deadlines (the connection module) and judgement
  * (the report stage).
  */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "mxtrace/limits.h"
+#include "mxtrace/log.h"
 #include "mxtrace/loop.h"
 #include "mxtrace/session.h"
+#include "mxtrace/xalloc.h"
+#include "sasl.h"
+#include "transcript.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/crypto.h>
+static const char *const state_names[] = {
+#define MXT_SS_NAME(name) #name,
+    MXT_SESSION_STATES(MXT_SS_NAME)
+#undef MXT_SS_NAME
+};
 
-/* Append a transcript line (raw bytes; escaped at render time), within the
- * L4 transcript cap. */
-/* Overwrite every occurrence of a secret's encodings with '*' (in place):
- * secrets never reach the record, even when a server echoes them (A17). */
-static void
-scrub(const struct mxt_session *s, char *p, size_t len)
+const char *
+mxt_session_state_name(enum mxt_session_state st)
 {
-	size_t i, k;
-
-	for (k = 0; k < sizeof(s->secrets) / sizeof(s->secrets[0]); k++) {
-		size_t n;
-
-		if (s->secrets[k] == NULL || (n = strlen(s->secrets[k])) < 3 || n > len)
-			continue;
-		for (i = 0; i + n <= len; i++)
-			if (memcmp(p + i, s->secrets[k], n) == 0)
-				memset(p + i, '*', n);
-	}
+	return (size_t)st < sizeof(state_names) / sizeof(state_names[0]) ? state_names[st] : "?";
 }
 
+/* The only way the state changes: with -vv, every transition is traced. */
 static void
-transcript(struct mxt_session *s, enum mxt_dir dir, const char *p, size_t len)
+set_state(struct mxt_session *s, enum mxt_session_state next)
 {
-	struct mxt_attempt *a = s->a;
-	struct mxt_tline *n;
+	if (next != s->state && mxt_log_level() >= 2) {
+		const struct mxt_attempt *a = s->a;
 
-	if (a->transcript_truncated)
-		return;
-	if (a->transcript_bytes + len > MXT_TRANSCRIPT_MAX) {
-		a->transcript_truncated = 1;
-		return;
+		mxt_log(2,
+		    a->addr.family == AF_INET6 ? "session [%s]:%d: %s -> %s"
+					       : "session %s:%d: %s -> %s",
+		    a->addr.text, a->port, mxt_session_state_name(s->state),
+		    mxt_session_state_name(next));
 	}
-	/* Doubling capacity (implied by the count): a flood of short lines
-	 * costs O(n), not O(n^2). */
-	if (a->ntranscript == 0 ||
-	    (a->ntranscript >= 16 && (a->ntranscript & (a->ntranscript - 1)) == 0)) {
-		size_t cap = a->ntranscript == 0 ? 16 : a->ntranscript * 2;
-
-		n = realloc(a->transcript, cap * sizeof(*n));
-		if (n == NULL)
-			return;
-		a->transcript = n;
-	}
-	n = &a->transcript[a->ntranscript];
-	n->text = malloc(len + 1);
-	if (n->text == NULL)
-		return;
-	memcpy(n->text, p, len);
-	n->text[len] = '\0';
-	scrub(s, n->text, len);
-	n->len = len;
-	n->dir = dir;
-	n->tls = s->tls_active;
-	n->t_ms = mxt_now_ms() - s->t0;
-	a->ntranscript++;
-	a->transcript_bytes += len;
-}
-
-/* A reply line as it was on the wire: code, separator, text. */
-static void
-transcript_reply_line(struct mxt_session *s, const struct mxt_reply *r, size_t i)
-{
-	const struct mxt_line *l = &r->lines[i];
-	char *buf;
-
-	if (r->code == 0) { /* broken reply: the raw line is kept as text */
-		transcript(s, MXT_DIR_SERVER, l->p, l->len);
-		return;
-	}
-	buf = malloc(l->len + 5);
-	if (buf == NULL)
-		return;
-	snprintf(buf, 5, "%03d%c", r->code, i + 1 < r->nlines ? '-' : ' ');
-	memcpy(buf + 4, l->p, l->len);
-	transcript(s, MXT_DIR_SERVER, buf, l->len + 4);
-	free(buf);
-}
-
-static int
-out_append(struct mxt_session *s, const char *p, size_t len)
-{
-	if (s->outlen + len > s->outcap) {
-		size_t cap = s->outcap ? s->outcap : 512;
-		char *n;
-
-		while (cap < s->outlen + len)
-			cap *= 2;
-		/* Not realloc: the old buffer may hold credentials; wipe it. */
-		n = malloc(cap);
-		if (n == NULL)
-			return -1;
-		if (s->out != NULL) {
-			memcpy(n, s->out, s->outlen);
-			OPENSSL_cleanse(s->out, s->outcap);
-			free(s->out);
-		}
-		s->out = n;
-		s->outcap = cap;
-	}
-	memcpy(s->out + s->outlen, p, len);
-	s->outlen += len;
-	return 0;
+	s->state = next;
 }
 
 /* Queue one command line (without CRLF) as a new step of stage st; shown
@@ -140,11 +66,11 @@ command_shown(struct mxt_session *s, enum mxt_stage st, const char *line, const 
 	step = mxt_attempt_add_step(s->a, st);
 	if (step == NULL)
 		return -1;
-	step->command = strdup(shown);
+	step->command = mxt_xstrdup(shown);
 	step->started_ms = mxt_now_ms() - s->t0;
-	if (out_append(s, line, len) < 0 || out_append(s, "\r\n", 2) < 0)
-		return -1;
-	transcript(s, MXT_DIR_CLIENT, shown, strlen(shown));
+	mxt_outbuf_append(s, line, len);
+	mxt_outbuf_append(s, "\r\n", 2);
+	mxt_transcript_add(s, MXT_DIR_CLIENT, shown, strlen(shown));
 	return 0;
 }
 
@@ -157,13 +83,13 @@ command(struct mxt_session *s, enum mxt_stage st, const char *line)
 static enum mxt_session_action
 enter_quit(struct mxt_session *s)
 {
-	s->state = MXT_SS_QUIT;
+	set_state(s, MXT_SS_QUIT);
 	if (command(s, MXT_STAGE_QUIT, "QUIT") < 0)
 		return MXT_SESS_CLOSE;
 	return MXT_SESS_SEND;
 }
 
-/* End the session's judgement (first end wins) and say goodbye. */
+/* Record how the session ends (the first end wins). */
 static void
 set_end(struct mxt_session *s, enum mxt_end end, enum mxt_stage st)
 {
@@ -178,15 +104,13 @@ enter_ehlo(struct mxt_session *s, int after_tls)
 {
 	char line[300];
 
-	s->state = after_tls ? MXT_SS_EHLO_TLS : MXT_SS_EHLO;
+	set_state(s, after_tls ? MXT_SS_EHLO_TLS : MXT_SS_EHLO);
 	snprintf(line, sizeof(line), "EHLO %s", s->p->ehlo);
 	if (command(s, after_tls ? MXT_STAGE_EHLO_TLS : MXT_STAGE_EHLO, line) < 0)
 		return MXT_SESS_CLOSE;
 	return MXT_SESS_SEND;
 }
 
-/* MAIL FROM and RCPT TO; one pipelined group when the server offers
- * PIPELINING (RFC 2920 §3.1: MAIL and RCPT may appear anywhere in a group). */
 static enum mxt_session_action local_stop(
     struct mxt_session *s, enum mxt_stage st, const char *why);
 
@@ -232,7 +156,7 @@ enter_envelope(struct mxt_session *s)
 	size_t i, off = 0;
 	int pipelining = s->a->have_caps && (s->a->caps.flags & MXT_CAP_PIPELINING);
 
-	s->state = MXT_SS_ENVELOPE;
+	set_state(s, MXT_SS_ENVELOPE);
 	if (s->p->send) {
 		char err[256];
 		size_t mlen;
@@ -261,12 +185,13 @@ enter_envelope(struct mxt_session *s)
 	return MXT_SESS_SEND;
 }
 
+/* A local decision stops the session before stage st: record why, QUIT. */
 static enum mxt_session_action
 local_stop(struct mxt_session *s, enum mxt_stage st, const char *why)
 {
 	set_end(s, MXT_END_LOCAL, st);
 	if (s->a->end_detail == NULL)
-		s->a->end_detail = strdup(why);
+		s->a->end_detail = mxt_xstrdup(why);
 	return enter_quit(s);
 }
 
@@ -284,70 +209,17 @@ after_auth(struct mxt_session *s)
 	return enter_envelope(s);
 }
 
-/* Base64 of len bytes; NULL on ENOMEM.  Caller frees. */
-static char *
-b64(const void *p, size_t len)
-{
-	char *out = malloc(4 * ((len + 2) / 3) + 1);
-
-	if (out != NULL)
-		EVP_EncodeBlock((unsigned char *)out, p, (int)len);
-	return out;
-}
-
-/* Strict base64 decode (RFC 4954 §4: a challenge that is not valid base64
- * must be cancelled).  Returns the length, or -1. */
-static int
-unb64(const char *in, size_t len, unsigned char *out, size_t cap)
-{
-	size_t i, pad = 0;
-	int n;
-
-	if (len % 4 != 0 || len / 4 * 3 > cap)
-		return -1;
-	for (i = 0; i < len; i++) {
-		char c = in[i];
-
-		if (c == '=') {
-			if (i < len - 2)
-				return -1;
-			pad++;
-		} else if (pad > 0 ||
-		    !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			c == '+' || c == '/')) {
-			return -1;
-		}
-	}
-	if (len == 0)
-		return 0;
-	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-	return n < 0 ? -1 : n - (int)pad;
-}
-
-static void
-add_secret(struct mxt_session *s, char *secret)
-{
-	size_t k;
-
-	for (k = 0; k < sizeof(s->secrets) / sizeof(s->secrets[0]); k++)
-		if (s->secrets[k] == NULL) {
-			s->secrets[k] = secret;
-			return;
-		}
-	free(secret);
-}
-
 /* RFC 4954: AUTH, only inside TLS unless the user allowed otherwise. */
 static enum mxt_session_action
 enter_auth(struct mxt_session *s)
 {
 	const struct mxt_caps *c = &s->a->caps;
 	const char *want = s->p->auth_mech;
-	static const char *const prefs[] = {"PLAIN", "LOGIN", "CRAM-MD5"};
-	size_t i;
+	char *line, *initial;
+	int rc;
 
 	/* Credentials go only to a server that proved who it is: TLS with a
-	 * certificate that verified, chain and name (hardening §4 rule 5). */
+	 * certificate that verified, chain and name (RFC 4954 §4, §14). */
 	if (!s->p->allow_plaintext_auth) {
 		if (!s->tls_active)
 			return local_stop(s, MXT_STAGE_AUTH,
@@ -359,101 +231,48 @@ enter_auth(struct mxt_session *s)
 	}
 	if (!s->a->have_caps || !(c->flags & MXT_CAP_AUTH))
 		return local_stop(s, MXT_STAGE_AUTH, "the server offers no AUTH");
-	s->mech = NULL;
-	for (i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++)
-		if ((want == NULL || strcmp(want, prefs[i]) == 0) &&
-		    mxt_caps_has_auth(c, prefs[i])) {
-			s->mech = prefs[i];
-			break;
-		}
+	s->mech = mxt_sasl_choose(c, want);
 	if (s->mech == NULL)
 		return local_stop(s, MXT_STAGE_AUTH,
 		    want != NULL ? "the requested AUTH mechanism is not offered"
 				 : "no supported AUTH mechanism offered (PLAIN, LOGIN, CRAM-MD5)");
-	s->state = MXT_SS_AUTH;
+	set_state(s, MXT_SS_AUTH);
 	s->auth_steps = 0;
-	add_secret(s, strdup(s->p->password));
-	add_secret(s, b64(s->p->password, strlen(s->p->password)));
-	if (strcmp(s->mech, "PLAIN") == 0) {
-		/* RFC 4616: authzid NUL authcid NUL passwd, as initial response. */
-		size_t ul = strlen(s->p->user), pl = strlen(s->p->password);
-		char *blob = malloc(ul + pl + 2), *enc, *line;
-		int rc = -1;
-
-		if (blob == NULL)
-			return MXT_SESS_CLOSE;
-		blob[0] = '\0';
-		memcpy(blob + 1, s->p->user, ul);
-		blob[1 + ul] = '\0';
-		memcpy(blob + 2 + ul, s->p->password, pl);
-		enc = b64(blob, ul + pl + 2);
-		OPENSSL_cleanse(blob, ul + pl + 2);
-		free(blob);
-		if (enc == NULL)
-			return MXT_SESS_CLOSE;
-		line = malloc(strlen(enc) + 12);
-		if (line != NULL) {
-			snprintf(line, strlen(enc) + 12, "AUTH PLAIN %s", enc);
-			rc = command_shown(s, MXT_STAGE_AUTH, line, "AUTH PLAIN <redacted>");
-			OPENSSL_cleanse(line, strlen(line));
-			free(line);
-		}
-		add_secret(s, enc);
-		return rc < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
-	}
-	if (command(s, MXT_STAGE_AUTH,
-		strcmp(s->mech, "LOGIN") == 0 ? "AUTH LOGIN" : "AUTH CRAM-MD5") < 0)
-		return MXT_SESS_CLOSE;
-	return MXT_SESS_SEND;
+	mxt_redact_add(s, mxt_xstrdup(s->p->password));
+	mxt_redact_add(s, mxt_b64(s->p->password, strlen(s->p->password)));
+	line = mxt_sasl_start(s->mech, s->p->user, s->p->password, &initial);
+	rc = command_shown(
+	    s, MXT_STAGE_AUTH, line, initial != NULL ? "AUTH PLAIN <redacted>" : NULL);
+	OPENSSL_cleanse(line, strlen(line));
+	free(line);
+	mxt_redact_add(s, initial);
+	return rc < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
 }
 
-/* Answer a 334 challenge (RFC 4954 §4). */
+/* Answer a 334 challenge (RFC 4954 §4); cancel with "*" what cannot be
+ * answered. */
 static enum mxt_session_action
 auth_continue(struct mxt_session *s, const struct mxt_reply *r)
 {
-	unsigned char ch[512];
 	const char *text = r->nlines > 0 ? r->lines[0].p : "";
 	size_t tlen = r->nlines > 0 ? r->lines[0].len : 0;
-	int n;
-	char *resp = NULL;
+	char *resp;
+	int rc;
 
 	if (++s->auth_steps > MXT_AUTH_STEPS_MAX) {
 		set_end(s, MXT_END_PROTOCOL, MXT_STAGE_AUTH);
 		if (s->a->end_detail == NULL)
-			s->a->end_detail = strdup("AUTH protocol loop: too many 334 challenges");
+			s->a->end_detail =
+			    mxt_xstrdup("AUTH protocol loop: too many 334 challenges");
 		return enter_quit(s);
 	}
-	n = unb64(text, tlen, ch, sizeof(ch) - 1);
-	if (n < 0) /* not base64: cancel */
-		return command(s, MXT_STAGE_AUTH, "*") < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
-	ch[n] = '\0';
-	if (strcmp(s->mech, "LOGIN") == 0) {
-		const char *v = s->auth_steps == 1 ? s->p->user : s->p->password;
-
-		resp = s->auth_steps <= 2 ? b64(v, strlen(v)) : NULL;
-	} else if (strcmp(s->mech, "CRAM-MD5") == 0 && s->auth_steps == 1) {
-		/* RFC 2195: user SP hex(HMAC-MD5(password, challenge)). */
-		unsigned char mac[EVP_MAX_MD_SIZE];
-		unsigned int maclen = 0, i;
-		char buf[600];
-		size_t o;
-
-		if (HMAC(EVP_md5(), s->p->password, (int)strlen(s->p->password), ch, (size_t)n, mac,
-			&maclen) == NULL)
-			return command(s, MXT_STAGE_AUTH, "*") < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
-		o = (size_t)snprintf(buf, sizeof(buf), "%s ", s->p->user);
-		for (i = 0; i < maclen && o + 3 < sizeof(buf); i++, o += 2)
-			snprintf(buf + o, 3, "%02x", mac[i]);
-		resp = b64(buf, o);
-		OPENSSL_cleanse(buf, sizeof(buf));
-	} else if (strcmp(s->mech, "PLAIN") == 0 && s->auth_steps == 1 && s->secrets[2] != NULL) {
-		resp = strdup(s->secrets[2]); /* empty 334: the response again */
-	}
+	resp = mxt_sasl_respond(
+	    s->mech, s->auth_steps, text, tlen, s->p->user, s->p->password, s->secrets[2]);
 	if (resp == NULL)
 		return command(s, MXT_STAGE_AUTH, "*") < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
-	n = command_shown(s, MXT_STAGE_AUTH, resp, "<redacted>");
-	add_secret(s, resp);
-	return n < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
+	rc = command_shown(s, MXT_STAGE_AUTH, resp, "<redacted>");
+	mxt_redact_add(s, resp);
+	return rc < 0 ? MXT_SESS_CLOSE : MXT_SESS_SEND;
 }
 
 /* After EHLO (and TLS): AUTH when asked, then the envelope, or stop. */
@@ -485,7 +304,7 @@ after_ehlo(struct mxt_session *s)
 		return after_greeting(s);
 	if (!s->tls_active && s->p->starttls != MXT_STARTTLS_NEVER) {
 		if (offered) {
-			s->state = MXT_SS_STARTTLS;
+			set_state(s, MXT_SS_STARTTLS);
 			if (command(s, MXT_STAGE_STARTTLS, "STARTTLS") < 0)
 				return MXT_SESS_CLOSE;
 			return MXT_SESS_SEND;
@@ -494,7 +313,7 @@ after_ehlo(struct mxt_session *s)
 			/* RFC 3207 §4: TLS required but not offered: no envelope. */
 			set_end(s, MXT_END_LOCAL, MXT_STAGE_STARTTLS);
 			free(s->a->end_detail);
-			s->a->end_detail = strdup("STARTTLS required but not offered");
+			s->a->end_detail = mxt_xstrdup("STARTTLS required but not offered");
 			return enter_quit(s);
 		}
 	}
@@ -530,7 +349,7 @@ envelope_done(struct mxt_session *s)
 	} else if (ok_rcpt == 0) {
 		set_end(s, MXT_END_REJECTED, MXT_STAGE_RCPT);
 	} else if (s->p->send) {
-		s->state = MXT_SS_DATA;
+		set_state(s, MXT_SS_DATA);
 		if (command(s, MXT_STAGE_DATA, "DATA") < 0)
 			return MXT_SESS_CLOSE;
 		return MXT_SESS_SEND;
@@ -538,7 +357,7 @@ envelope_done(struct mxt_session *s)
 		set_end(s, ok_rcpt == nrcpt ? MXT_END_OK : MXT_END_REJECTED, MXT_STAGE_RCPT);
 	}
 	/* RFC 5321 §4.1.1.5: RSET discards the transaction: nothing is sent. */
-	s->state = MXT_SS_RSET;
+	set_state(s, MXT_SS_RSET);
 	if (command(s, MXT_STAGE_RSET, "RSET") < 0)
 		return MXT_SESS_CLOSE;
 	return MXT_SESS_SEND;
@@ -580,7 +399,7 @@ mxt_session_init(struct mxt_session *s, const struct mxt_session_params *p, stru
 	s->a = a;
 	s->tls_active = tls_active;
 	s->t0 = a->started_ms;
-	s->state = MXT_SS_BANNER;
+	s->state = MXT_SS_BANNER; /* the first state: no transition */
 	b = mxt_attempt_add_step(a, MXT_STAGE_BANNER);
 	if (b == NULL)
 		return -1;
@@ -591,21 +410,10 @@ mxt_session_init(struct mxt_session *s, const struct mxt_session_params *p, stru
 void
 mxt_session_free(struct mxt_session *s)
 {
-	size_t k;
-
-	for (k = 0; k < sizeof(s->secrets) / sizeof(s->secrets[0]); k++) {
-		if (s->secrets[k] != NULL)
-			OPENSSL_cleanse(s->secrets[k], strlen(s->secrets[k]));
-		free(s->secrets[k]);
-		s->secrets[k] = NULL;
-	}
-	if (s->out != NULL)
-		OPENSSL_cleanse(s->out, s->outcap);
-	free(s->out);
+	mxt_redact_free(s);
+	mxt_outbuf_free(s);
 	free(s->msgbuf);
 	s->msgbuf = NULL;
-	s->out = NULL;
-	s->outlen = s->outcap = 0;
 }
 
 struct mxt_step *
@@ -620,6 +428,16 @@ mxt_session_stage(const struct mxt_session *s)
 	return s->awaiting < s->a->nsteps ? s->a->steps[s->awaiting].stage : MXT_STAGE_QUIT;
 }
 
+int
+mxt_session_want_enh(const struct mxt_session *s)
+{
+	enum mxt_stage stage = mxt_session_stage(s);
+
+	/* RFC 2034 §3: no enhanced codes in the greeting or EHLO reply. */
+	return stage != MXT_STAGE_BANNER && stage != MXT_STAGE_EHLO && stage != MXT_STAGE_HELO &&
+	    stage != MXT_STAGE_EHLO_TLS;
+}
+
 const char *
 mxt_session_output(struct mxt_session *s, size_t *len)
 {
@@ -630,9 +448,7 @@ mxt_session_output(struct mxt_session *s, size_t *len)
 void
 mxt_session_output_done(struct mxt_session *s)
 {
-	if (s->out != NULL)
-		OPENSSL_cleanse(s->out, s->outlen); /* may have held credentials */
-	s->outlen = 0;
+	mxt_outbuf_wipe(s);
 }
 
 void
@@ -651,11 +467,11 @@ mxt_session_abort(
 	if (s->state != MXT_SS_QUIT && s->state != MXT_SS_DONE) {
 		set_end(s, end, stage);
 		if (detail != NULL && s->a->end_detail == NULL)
-			s->a->end_detail = strdup(detail);
+			s->a->end_detail = mxt_xstrdup(detail);
 	}
-	s->state = MXT_SS_DONE;
+	set_state(s, MXT_SS_DONE);
 	if (detail != NULL)
-		transcript(s, MXT_DIR_INFO, detail, strlen(detail));
+		mxt_transcript_add(s, MXT_DIR_INFO, detail, strlen(detail));
 }
 
 enum mxt_session_action
@@ -665,7 +481,7 @@ mxt_session_tls_done(struct mxt_session *s, int ok)
 
 	if (!ok) {
 		set_end(s, MXT_END_TLS, MXT_STAGE_TLS);
-		s->state = MXT_SS_DONE;
+		set_state(s, MXT_SS_DONE);
 		return MXT_SESS_CLOSE;
 	}
 	s->tls_active = 1;
@@ -688,12 +504,8 @@ static struct mxt_step *
 take_reply(struct mxt_session *s, struct mxt_reply *r)
 {
 	struct mxt_step *st = mxt_session_waiting(s);
-	size_t i;
 
-	for (i = 0; i < r->nlines; i++) {
-		scrub(s, r->lines[i].p, r->lines[i].len);
-		transcript_reply_line(s, r, i);
-	}
+	mxt_transcript_reply(s, r);
 	if (st == NULL)
 		return NULL;
 	st->reply = *r;
@@ -711,8 +523,8 @@ desync(struct mxt_session *s, enum mxt_stage stage, const char *why)
 	s->a->end = MXT_END_PROTOCOL; /* overrides: nothing after this is trustworthy */
 	s->a->end_stage = stage;
 	free(s->a->end_detail);
-	s->a->end_detail = strdup(why);
-	s->state = MXT_SS_DONE;
+	s->a->end_detail = mxt_xstrdup(why);
+	set_state(s, MXT_SS_DONE);
 	return MXT_SESS_CLOSE;
 }
 
@@ -760,7 +572,7 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 	/* RFC 5321 §3.8: 421 means the server is closing: no more commands. */
 	if (code == 421 && s->state != MXT_SS_QUIT) {
 		set_end(s, MXT_END_REJECTED, st->stage);
-		s->state = MXT_SS_DONE;
+		set_state(s, MXT_SS_DONE);
 		return MXT_SESS_CLOSE;
 	}
 	switch (s->state) {
@@ -790,7 +602,7 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 			/* RFC 5321 §3.2 / §4.1.4: fall back to HELO. */
 			char line[300];
 
-			s->state = MXT_SS_HELO;
+			set_state(s, MXT_SS_HELO);
 			a->helo_fallback = 1;
 			snprintf(line, sizeof(line), "HELO %s", s->p->ehlo);
 			if (command(s, MXT_STAGE_HELO, line) < 0)
@@ -807,20 +619,21 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 		if (s->p->starttls == MXT_STARTTLS_REQUIRE && !s->tls_active) {
 			set_end(s, MXT_END_LOCAL, MXT_STAGE_STARTTLS);
 			free(a->end_detail);
-			a->end_detail = strdup("STARTTLS required but the server speaks only HELO");
+			a->end_detail =
+			    mxt_xstrdup("STARTTLS required but the server speaks only HELO");
 			return enter_quit(s);
 		}
 		return after_greeting(s);
 	case MXT_SS_STARTTLS:
 		if (code == 220) {
-			s->state = MXT_SS_TLS;
+			set_state(s, MXT_SS_TLS);
 			a->tls.attempted = 1;
 			return MXT_SESS_STARTTLS;
 		}
 		if (s->p->starttls == MXT_STARTTLS_REQUIRE) {
 			set_end(s, MXT_END_LOCAL, MXT_STAGE_STARTTLS);
 			free(a->end_detail);
-			a->end_detail = strdup("STARTTLS required but refused");
+			a->end_detail = mxt_xstrdup("STARTTLS required but refused");
 			return enter_quit(s);
 		}
 		return after_greeting(s); /* opportunistic: go on in plaintext */
@@ -845,15 +658,15 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 
 			if (d == NULL)
 				return MXT_SESS_CLOSE;
-			d->command = strdup(".");
+			d->command = mxt_xstrdup(".");
 			d->started_ms = mxt_now_ms() - s->t0;
-			s->state = MXT_SS_DATA_END;
+			set_state(s, MXT_SS_DATA_END);
 
-			if (out_append(s, m, mlen) < 0 || out_append(s, ".\r\n", 3) < 0)
-				return MXT_SESS_CLOSE;
+			mxt_outbuf_append(s, m, mlen);
+			mxt_outbuf_append(s, ".\r\n", 3);
 			snprintf(info, sizeof(info), "<message: %zu bytes>", mlen);
-			transcript(s, MXT_DIR_INFO, info, strlen(info));
-			transcript(s, MXT_DIR_CLIENT, ".", 1);
+			mxt_transcript_add(s, MXT_DIR_INFO, info, strlen(info));
+			mxt_transcript_add(s, MXT_DIR_CLIENT, ".", 1);
 			return MXT_SESS_SEND;
 		}
 	case MXT_SS_DATA_END:
@@ -863,12 +676,12 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 		return enter_quit(s);
 	case MXT_SS_QUIT:
 		set_end(s, MXT_END_OK, MXT_STAGE_QUIT);
-		s->state = MXT_SS_DONE;
+		set_state(s, MXT_SS_DONE);
 		return MXT_SESS_CLOSE;
 	case MXT_SS_TLS:
 	case MXT_SS_DONE:
 		break;
 	}
-	s->state = MXT_SS_DONE;
+	set_state(s, MXT_SS_DONE);
 	return MXT_SESS_CLOSE;
 }

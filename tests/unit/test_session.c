@@ -219,7 +219,27 @@ main(void)
 	feed(&f, "250 ok\r\n"); /* answers RCPT */
 	feed(&f, "250 ok\r\n"); /* answers RSET */
 	feed(&f, "221 bye\r\n");
+	T_CHECK(f.a.end == MXT_END_OK && f.s.state == MXT_SS_DONE, "normal end before the extra");
+	f.sent[0] = '\0';
 	T_CHECK(feed(&f, "250 extra\r\n") == MXT_SESS_CLOSE, "reply after the end: close");
+	/* RFC 2920 §3.1: the desync overrides the normal end. */
+	T_CHECK(f.s.state == MXT_SS_DONE, "desync: session over");
+	T_CHECK(f.a.end == MXT_END_PROTOCOL && f.a.end_stage == MXT_STAGE_QUIT,
+	    "desync: protocol error at the last stage");
+	T_CHECK(f.a.end_detail != NULL && strcmp(f.a.end_detail, "unsolicited reply") == 0,
+	    "desync: reason recorded");
+	T_CHECK(f.sent[0] == '\0', "desync: nothing sent");
+	teardown(&f);
+
+	/* The session tells the reply parser when RFC 3463 codes may come
+	 * (RFC 2034 §3: not in the greeting or the EHLO reply). */
+	setup(&f);
+	T_CHECK(!mxt_session_want_enh(&f.s), "no enhanced codes in the greeting");
+	feed(&f, "220 hi\r\n");
+	T_CHECK(!mxt_session_want_enh(&f.s), "no enhanced codes in the EHLO reply");
+	feed(&f, EHLO_PLAIN);
+	T_CHECK(mxt_session_want_enh(&f.s), "enhanced codes for MAIL");
+	T_CHECK(strcmp(mxt_session_state_name(f.s.state), "ENVELOPE") == 0, "state name");
 	teardown(&f);
 
 	/* AUTH PLAIN inside TLS: initial response, redacted in the record. */

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "mxtrace/escape.h"
+#include "mxtrace/idn.h"
+#include "mxtrace/validate.h"
 #include "t.h"
 
 /* Literals use octal escapes ("b\303\274cher") where a hex escape would

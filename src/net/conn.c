@@ -5,7 +5,7 @@
  * read -> reply parser -> session -> write.  STARTTLS (RFC 3207): bytes that
  * followed the 220 are never used (injection defence, CVE-2011-0411); they
  * abort the TLS attempt.  Every wait has an absolute deadline per reply;
- * every read is bounded (hardening L4).  Sockets use MSG_NOSIGNAL / a
+ * every read is bounded (MXT_SESSION_READ_MAX).  Sockets use MSG_NOSIGNAL / a
  * non-signalling BIO so a reset peer cannot kill the process.
  */
 #include <arpa/inet.h>
@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "mxtrace/conn.h"
+#include "mxtrace/tls.h"
 #include "mxtrace/limits.h"
+#include "mxtrace/xalloc.h"
 
 enum cstate { C_CONNECTING, C_TLS_HANDSHAKE, C_SMTP, C_DONE };
 
@@ -125,7 +127,7 @@ connect_failed(struct mxt_conn *c, enum mxt_conn_status st, int err)
 		c->a->end_stage = MXT_STAGE_CONNECT;
 	}
 	if (err != 0)
-		c->a->end_detail = strdup(strerror(err));
+		c->a->end_detail = mxt_xstrdup(strerror(err));
 	finish(c);
 }
 
@@ -226,7 +228,7 @@ handshake(struct mxt_conn *c)
 		watch(c, MXT_EV_WRITE);
 	else {
 		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-			c->a->tls.error = strdup(
+			c->a->tls.error = mxt_xstrdup(
 			    errno ? strerror(errno) : "connection closed during the handshake");
 		tls_finished(c, 0);
 	}
@@ -319,7 +321,8 @@ drive(struct mxt_conn *c, enum mxt_session_action act)
 		 * injection attempt; never feed it to TLS or the session. */
 		if (mxt_reply_parser_pending(&c->rp)) {
 			c->a->tls.injection = 1;
-			c->a->tls.error = strdup("plaintext injected after the STARTTLS 220 reply");
+			c->a->tls.error =
+			    mxt_xstrdup("plaintext injected after the STARTTLS 220 reply");
 			mxt_session_tls_done(&c->sess, 0);
 			finish(c);
 			return;
@@ -343,10 +346,7 @@ consume(struct mxt_conn *c, const char *buf, size_t n)
 		enum mxt_session_action act;
 		enum mxt_stage stage = mxt_session_stage(&c->sess);
 
-		/* RFC 2034 §3: no enhanced codes in the greeting or EHLO reply. */
-		mxt_reply_parser_want_enh(&c->rp,
-		    stage != MXT_STAGE_BANNER && stage != MXT_STAGE_EHLO &&
-			stage != MXT_STAGE_HELO && stage != MXT_STAGE_EHLO_TLS);
+		mxt_reply_parser_want_enh(&c->rp, mxt_session_want_enh(&c->sess));
 		st = mxt_reply_parser_feed(&c->rp, buf, n, &used);
 
 		buf += used;
@@ -378,7 +378,8 @@ consume(struct mxt_conn *c, const char *buf, size_t n)
 		if (act == MXT_SESS_STARTTLS && n > 0) {
 			/* Bytes followed the 220 in the same read: injection. */
 			c->a->tls.injection = 1;
-			c->a->tls.error = strdup("plaintext injected after the STARTTLS 220 reply");
+			c->a->tls.error =
+			    mxt_xstrdup("plaintext injected after the STARTTLS 220 reply");
 			mxt_session_tls_done(&c->sess, 0);
 			finish(c);
 			return;
@@ -397,6 +398,9 @@ do_read(struct mxt_conn *c)
 	char buf[16384];
 
 	quickack(c);
+	/* Read until EAGAIN (or OpenSSL's WANT_READ): OpenSSL may hold
+	 * decrypted bytes the socket no longer signals as readable, and for a
+	 * plain socket it saves a trip through the loop. */
 	while (c->state == C_SMTP) {
 		ssize_t n;
 
@@ -437,8 +441,6 @@ do_read(struct mxt_conn *c)
 			return;
 		}
 		consume(c, buf, (size_t)n);
-		if (c->ssl == NULL)
-			continue; /* drain until EAGAIN */
 	}
 }
 
@@ -534,7 +536,7 @@ on_timeout(struct mxt_loop *loop, void *arg)
 		connect_failed(c, MXT_CONN_TIMEOUT, ETIMEDOUT);
 		return;
 	case C_TLS_HANDSHAKE:
-		c->a->tls.error = strdup("TLS handshake timed out");
+		c->a->tls.error = mxt_xstrdup("TLS handshake timed out");
 		c->a->tls.duration_ms = mxt_now_ms() - c->tls_start;
 		c->a->end = hard ? MXT_END_DEADLINE : MXT_END_TLS;
 		c->a->end_stage = MXT_STAGE_TLS;
@@ -608,10 +610,8 @@ struct mxt_conn *
 mxt_conn_start(const struct mxt_conn_params *p, struct mxt_attempt *a, const char *tls_name,
     mxt_conn_done_cb *done, void *arg)
 {
-	struct mxt_conn *c = calloc(1, sizeof(*c));
+	struct mxt_conn *c = mxt_xcalloc(1, sizeof(*c));
 
-	if (c == NULL)
-		return NULL;
 	if (mxt_reply_parser_init(&c->rp) < 0) {
 		free(c);
 		return NULL;
@@ -619,7 +619,7 @@ mxt_conn_start(const struct mxt_conn_params *p, struct mxt_attempt *a, const cha
 	c->p = *p;
 	c->a = a;
 	c->fd = -1;
-	c->tls_name = tls_name != NULL ? strdup(tls_name) : NULL;
+	c->tls_name = mxt_xstrdup_or_null(tls_name);
 	c->done = done;
 	c->arg = arg;
 	c->state = C_CONNECTING;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mxtrace/conn.h"
+#include "mxtrace/tls.h"
 
 SSL_CTX *
 mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen)

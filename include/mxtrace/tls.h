@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS facts (src/net/tls.c): the run's client SSL_CTX, and what a finished
+ * handshake tells us.  It does not drive handshakes: the connection module
+ * (mxtrace/conn.h) does.
+ */
+#ifndef MXTRACE_TLS_H
+#define MXTRACE_TLS_H
+
+#include <openssl/ssl.h>
+#include <stddef.h>
+
+#include "mxtrace/record.h"
+
+/* A client context: system trust store, or ca_file when not NULL.  Returns
+ * NULL with a reason in err.  The caller frees it with SSL_CTX_free. */
+SSL_CTX *mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen);
+/* Record protocol, cipher and certificate facts of an established session;
+ * name is checked with OpenSSL's X509_check_host, or when there is no name
+ * the address ip with X509_check_ip_asc. */
+void mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out);
+/* OpenSSL's error queue as one line (drains it); caller frees. */
+char *mxt_tls_error_string(void);
+
+#endif
