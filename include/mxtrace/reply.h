@@ -14,14 +14,15 @@
 
 /* Observations about one reply; several may be set. */
 enum {
-	MXT_REPLY_F_LINE_OVER_RFC = 1u << 0,  /* a line longer than 512 octets (L1) */
-	MXT_REPLY_F_LINE_TRUNCATED = 1u << 1, /* a line longer than 2048 was cut (L1) */
+	MXT_REPLY_F_LINE_OVER_RFC = 1u
+	    << 0, /* a line longer than 512 octets (RFC 5321 §4.5.3.1.5) */
+	MXT_REPLY_F_LINE_TRUNCATED = 1u << 1, /* a line longer than MXT_REPLY_LINE_MAX was cut */
 	MXT_REPLY_F_CODE_MISMATCH = 1u << 2,  /* lines of one reply carry different codes */
 	MXT_REPLY_F_BARE_LF = 1u << 3,	      /* a line ended in LF without CR */
 	MXT_REPLY_F_CTRL_BYTES = 1u << 4,     /* NUL, bare CR or other C0/DEL in the text */
 	MXT_REPLY_F_ENH_MISMATCH = 1u << 5,   /* enhanced status class != reply class */
-	MXT_REPLY_F_TOO_MANY_LINES = 1u << 6, /* over 100 lines (L2): protocol violation */
-	MXT_REPLY_F_TOO_LARGE = 1u << 7,      /* over 64 KiB (L3): protocol violation */
+	MXT_REPLY_F_TOO_MANY_LINES = 1u << 6, /* over MXT_REPLY_LINES_MAX: protocol violation */
+	MXT_REPLY_F_TOO_LARGE = 1u << 7,      /* over MXT_REPLY_BYTES_MAX: protocol violation */
 	MXT_REPLY_F_MALFORMED = 1u << 8,      /* a short or out-of-range line: violation */
 	MXT_REPLY_F_UNTERMINATED = 1u << 9,   /* no LF within 64 KiB: violation */
 };
@@ -130,10 +131,11 @@ struct mxt_caps {
 	int size_malformed;	  /* SIZE had a non-numeric / overflowing argument */
 	char **auth;		  /* mechanisms, upper-cased, deduplicated */
 	size_t nauth;
-	struct mxt_line *keywords; /* every capability line as sent (raw), capped (L5) */
+	struct mxt_line
+	    *keywords; /* every capability line as sent (raw), capped (MXT_EHLO_KEYWORDS_MAX) */
 	size_t nkeywords;
 	int malformed; /* a keyword was not RFC 5321 ehlo-keyword syntax */
-	int truncated; /* more keywords or mechanisms than L5 allows */
+	int truncated; /* more keywords or mechanisms than the caps allow */
 };
 
 /* Parse an EHLO reply into caps.  Returns 0, or -1 on ENOMEM. */

@@ -131,19 +131,19 @@ connect_failed(struct mxt_conn *c, enum mxt_conn_status st, int err)
 	finish(c);
 }
 
+/* The deadline for the reply to a command of stage st: the greeting, QUIT
+ * and the end of data have their own (RFC 5321 §4.5.3.2), every other
+ * command the command timeout. */
 static int64_t
 stage_deadline(const struct mxt_conn *c, enum mxt_stage st)
 {
-	switch (st) {
-	case MXT_STAGE_BANNER:
+	if (st == MXT_STAGE_BANNER)
 		return c->p.t_banner;
-	case MXT_STAGE_QUIT:
+	if (st == MXT_STAGE_QUIT)
 		return c->p.t_quit;
-	case MXT_STAGE_DATA_END:
+	if (st == MXT_STAGE_DATA_END)
 		return c->p.t_data_end;
-	default:
-		return c->p.t_command;
-	}
+	return c->p.t_command;
 }
 
 static void
@@ -289,6 +289,18 @@ flush(struct mxt_conn *c)
 	return 1;
 }
 
+/* RFC 3207 §4.2 / CVE-2011-0411: plaintext after the STARTTLS 220 is an
+ * injection attempt: record it, never feed it to TLS or the session, and
+ * end the attempt. */
+static void
+starttls_injected(struct mxt_conn *c)
+{
+	c->a->tls.injection = 1;
+	c->a->tls.error = mxt_xstrdup("plaintext injected after the STARTTLS 220 reply");
+	mxt_session_tls_done(&c->sess, 0);
+	finish(c);
+}
+
 /* Carry out what the session asked for. */
 static void
 drive(struct mxt_conn *c, enum mxt_session_action act)
@@ -317,14 +329,9 @@ drive(struct mxt_conn *c, enum mxt_session_action act)
 			watch(c, MXT_EV_READ);
 		return;
 	case MXT_SESS_STARTTLS:
-		/* RFC 3207 §4.2 / CVE-2011-0411: anything after the 220 is an
-		 * injection attempt; never feed it to TLS or the session. */
+		/* Bytes after the 220 that the parser holds. */
 		if (mxt_reply_parser_pending(&c->rp)) {
-			c->a->tls.injection = 1;
-			c->a->tls.error =
-			    mxt_xstrdup("plaintext injected after the STARTTLS 220 reply");
-			mxt_session_tls_done(&c->sess, 0);
-			finish(c);
+			starttls_injected(c);
 			return;
 		}
 		start_tls(c, 1);
@@ -377,11 +384,7 @@ consume(struct mxt_conn *c, const char *buf, size_t n)
 		}
 		if (act == MXT_SESS_STARTTLS && n > 0) {
 			/* Bytes followed the 220 in the same read: injection. */
-			c->a->tls.injection = 1;
-			c->a->tls.error =
-			    mxt_xstrdup("plaintext injected after the STARTTLS 220 reply");
-			mxt_session_tls_done(&c->sess, 0);
-			finish(c);
+			starttls_injected(c);
 			return;
 		}
 		if (act != MXT_SESS_WAIT) {

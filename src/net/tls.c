@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "mxtrace/tls.h"
+#include "mxtrace/xalloc.h"
 
 SSL_CTX *
 mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
@@ -64,7 +65,7 @@ mxt_tls_error_string(void)
 	}
 	if (off >= sizeof(buf))
 		off = sizeof(buf) - 1;
-	return strdup(buf[0] ? buf : "unknown TLS error");
+	return mxt_xstrdup(buf[0] ? buf : "unknown TLS error");
 }
 
 static char *
@@ -78,11 +79,9 @@ name_line(X509_NAME *n)
 		return NULL;
 	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
 	len = BIO_get_mem_data(b, &p);
-	out = malloc((size_t)len + 1);
-	if (out != NULL) {
-		memcpy(out, p, (size_t)len);
-		out[len] = '\0';
-	}
+	out = mxt_xmalloc((size_t)len + 1);
+	memcpy(out, p, (size_t)len);
+	out[len] = '\0';
 	BIO_free(b);
 	return out;
 }
@@ -98,7 +97,7 @@ asn1_time_iso(const ASN1_TIME *t, time_t *when)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (when != NULL)
 		*when = timegm(&tm);
-	return strdup(buf);
+	return mxt_xstrdup(buf);
 }
 
 void
@@ -109,8 +108,8 @@ mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 	time_t na = 0;
 	int i;
 
-	out->version = strdup(SSL_get_version(ssl));
-	out->cipher = strdup(SSL_get_cipher_name(ssl));
+	out->version = mxt_xstrdup_or_null(SSL_get_version(ssl));
+	out->cipher = mxt_xstrdup_or_null(SSL_get_cipher_name(ssl));
 	cert = SSL_get1_peer_certificate(ssl);
 	if (cert == NULL)
 		return; /* SSL_get_verify_result() says OK without a cert: not trusted */
@@ -118,14 +117,15 @@ mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 	out->verify_code = SSL_get_verify_result(ssl);
 	out->chain_ok = out->verify_code == X509_V_OK;
 	if (!out->chain_ok)
-		out->verify_error = strdup(X509_verify_cert_error_string(out->verify_code));
+		out->verify_error =
+		    mxt_xstrdup_or_null(X509_verify_cert_error_string(out->verify_code));
 	if (name != NULL && name[0] != '\0') {
-		out->peer_name = strdup(name);
+		out->peer_name = mxt_xstrdup(name);
 		out->name_ok =
 		    X509_check_host(cert, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
 	} else if (ip != NULL && ip[0] != '\0') {
 		/* An address target (--server ADDR): an iPAddress SAN must name it. */
-		out->peer_name = strdup(ip);
+		out->peer_name = mxt_xstrdup(ip);
 		out->name_ok = X509_check_ip_asc(cert, ip, 0) == 1;
 	}
 	out->subject = name_line(X509_get_subject_name(cert));
@@ -140,17 +140,14 @@ mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
 	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans) && i < 100; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
-		char **n;
 		char *v = NULL;
 
 		if (g->type == GEN_DNS) {
 			const ASN1_IA5STRING *s = g->d.dNSName;
 
-			v = malloc((size_t)s->length + 1);
-			if (v != NULL) {
-				memcpy(v, s->data, (size_t)s->length);
-				v[s->length] = '\0';
-			}
+			v = mxt_xmalloc((size_t)s->length + 1);
+			memcpy(v, s->data, (size_t)s->length);
+			v[s->length] = '\0';
 		} else if (g->type == GEN_IPADD) {
 			char buf[64];
 			const ASN1_OCTET_STRING *s = g->d.iPAddress;
@@ -160,16 +157,11 @@ mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 				    s->data[2], s->data[3]);
 			else
 				snprintf(buf, sizeof(buf), "IP:(%d octets)", s->length);
-			v = strdup(buf);
+			v = mxt_xstrdup(buf);
 		}
 		if (v == NULL)
 			continue;
-		n = realloc(out->san, (out->nsan + 1) * sizeof(*n));
-		if (n == NULL) {
-			free(v);
-			continue;
-		}
-		out->san = n;
+		out->san = mxt_xreallocarray(out->san, out->nsan + 1, sizeof(*out->san));
 		out->san[out->nsan++] = v;
 	}
 	GENERAL_NAMES_free(sans);

@@ -17,6 +17,7 @@
 #include "mxtrace/conn.h"
 #include "mxtrace/limits.h"
 #include "mxtrace/probe.h"
+#include "mxtrace/xalloc.h"
 
 struct probe {
 	struct mxt_loop *loop;
@@ -160,7 +161,6 @@ static void
 start_phase(struct probe *pr, long (*plan_phase)(struct probe *))
 {
 	size_t i, before = pr->t->nattempts;
-	struct mxt_conn **n;
 	long added;
 
 	for (i = 0; i < before; i++) {
@@ -172,14 +172,13 @@ start_phase(struct probe *pr, long (*plan_phase)(struct probe *))
 		on_idle(pr->loop, pr);
 		return;
 	}
-	n = added > 0 ? realloc(pr->conns, pr->t->nattempts * sizeof(*n)) : NULL;
-	if (n == NULL) {
+	if (added < 0) {
 		pr->t->nattempts = before;
 		all_done(pr);
 		return;
 	}
-	pr->conns = n;
-	memset(pr->conns + before, 0, (pr->t->nattempts - before) * sizeof(*n));
+	pr->conns = mxt_xreallocarray(pr->conns, pr->t->nattempts, sizeof(*pr->conns));
+	memset(pr->conns + before, 0, (pr->t->nattempts - before) * sizeof(*pr->conns));
 	pr->next = before;
 	mxt_timer_arm(pr->loop, &pr->deadline, pr->hard, on_deadline, pr);
 	start_some(pr);
@@ -314,10 +313,8 @@ int
 mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
     const struct mxt_config *cfg, int64_t hard_deadline, mxt_probe_done_cb *done, void *arg)
 {
-	struct probe *pr = calloc(1, sizeof(*pr));
+	struct probe *pr = mxt_xcalloc(1, sizeof(*pr));
 
-	if (pr == NULL)
-		return -1;
 	pr->loop = loop;
 	pr->ctx = ctx;
 	pr->t = t;
@@ -359,11 +356,7 @@ mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
 		free(pr);
 		return -1;
 	}
-	pr->conns = calloc(t->nattempts ? t->nattempts : 1, sizeof(*pr->conns));
-	if (pr->conns == NULL) {
-		free(pr);
-		return -1;
-	}
+	pr->conns = mxt_xcalloc(t->nattempts ? t->nattempts : 1, sizeof(*pr->conns));
 	mxt_timer_arm(loop, &pr->deadline, hard_deadline, on_deadline, pr);
 	start_some(pr);
 	return 0;

@@ -4,7 +4,7 @@
  * lines of a parsed EHLO reply into capability bits, the SIZE limit
  * (RFC 1870) and the AUTH mechanisms (RFC 4954), and keeps every capability
  * line as sent so a report can show it.  Peer-controlled sizes are capped
- * (L5: keywords, mechanisms, keyword length).  It is locale-independent
+ * (MXT_EHLO_KEYWORDS_MAX, MXT_AUTH_MECHS_MAX, MXT_KEYWORD_LEN_MAX).  It is locale-independent
  * (ASCII helpers, no <ctype.h>), takes no decisions about what to do with a
  * capability, does not look at the reply code (the caller passes the 250
  * reply to EHLO) and does not escape text.
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mxtrace/limits.h"
+#include "mxtrace/xalloc.h"
 #include "mxtrace/reply.h"
 
 /* Known keywords, in MXT_CAP_* bit order (mxt_cap_name relies on it). */
@@ -74,10 +75,8 @@ eq_nocase(const char *s, size_t len, const char *t)
 static char *
 dup_bytes(const char *s, size_t len)
 {
-	char *p = malloc(len + 1);
+	char *p = mxt_xmalloc(len + 1);
 
-	if (p == NULL)
-		return NULL;
 	if (len > 0)
 		memcpy(p, s, len);
 	p[len] = '\0';
@@ -180,9 +179,7 @@ parse_auth(struct mxt_caps *caps, const char *s, size_t len)
 			continue;
 		}
 		if (caps->auth == NULL) {
-			caps->auth = calloc(MXT_AUTH_MECHS_MAX, sizeof(*caps->auth));
-			if (caps->auth == NULL)
-				return -1;
+			caps->auth = mxt_xcalloc(MXT_AUTH_MECHS_MAX, sizeof(*caps->auth));
 		}
 		m = dup_bytes(tok, n);
 		if (m == NULL)
@@ -265,14 +262,13 @@ mxt_caps_parse(const struct mxt_reply *r, struct mxt_caps *caps)
 	nkw = r->nlines - 1;
 	if (nkw > MXT_EHLO_KEYWORDS_MAX)
 		nkw = MXT_EHLO_KEYWORDS_MAX;
-	caps->keywords = calloc(nkw, sizeof(*caps->keywords));
-	if (caps->keywords == NULL)
-		goto fail;
+	caps->keywords = mxt_xcalloc(nkw, sizeof(*caps->keywords));
 	for (i = 1; i < r->nlines; i++) {
 		const struct mxt_line *l = &r->lines[i];
 
-		/* L5: keep at most MXT_EHLO_KEYWORDS_MAX lines as sent; the
-		 * rest are still parsed (their number is bounded by L2). */
+		/* Keep at most MXT_EHLO_KEYWORDS_MAX lines as sent; the
+		 * rest are still parsed (their number is bounded by
+		 * MXT_REPLY_LINES_MAX). */
 		if (caps->nkeywords < nkw) {
 			struct mxt_line *kw = &caps->keywords[caps->nkeywords];
 

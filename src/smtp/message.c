@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The test message for --send (hardening.md A35, (b3) item 12).  It builds
+ * The test message for --send (RFC 5322, RFC 5321 §4.5.2).  It builds
  * the header and normalises the body into the exact bytes DATA carries:
  * CRLF everywhere, lines of at most 998 octets, leading dots doubled, so
  * that nothing a user puts in a body file can end the data early or smuggle
@@ -24,6 +24,7 @@
 #include "mxtrace/escape.h"
 #include "mxtrace/validate.h"
 #include "mxtrace/limits.h"
+#include "mxtrace/xalloc.h"
 #include "mxtrace/message.h"
 
 /* RFC 5322 §2.1.1: header lines SHOULD be at most 78 characters. */
@@ -81,10 +82,7 @@ buf_reserve(struct buf *b, size_t n)
 		cap = need;
 	if (cap < 1024)
 		cap = 1024;
-	if ((np = realloc(b->p, cap)) == NULL) {
-		b->failed = 1;
-		return -1;
-	}
+	np = mxt_xrealloc(b->p, cap);
 	b->p = np;
 	b->cap = cap;
 	return 0;

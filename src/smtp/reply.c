@@ -16,13 +16,14 @@
 #include <string.h>
 
 #include "mxtrace/limits.h"
+#include "mxtrace/xalloc.h"
 #include "mxtrace/reply.h"
 
 /*
  * Line lengths are measured as the line would be with its CRLF, whatever
  * terminator it really had, so a line's flags do not depend on how it ended:
  * RFC 5321 §4.5.3.1.5 allows 512 octets including CRLF, so up to 510 octets
- * of content; L1 accepts 2048 including CRLF, so 2046 octets are stored and
+ * of content; MXT_REPLY_LINE_MAX accepts 2048 including CRLF, so 2046 octets are stored and
  * the rest of the line is skipped up to its LF.
  */
 #define RP_RFC_CONTENT (MXT_REPLY_LINE_RFC - 2)
@@ -67,9 +68,7 @@ int
 mxt_reply_parser_init(struct mxt_reply_parser *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->line = malloc(MXT_REPLY_LINE_MAX + 1);
-	if (p->line == NULL)
-		return -1;
+	p->line = mxt_xmalloc(MXT_REPLY_LINE_MAX + 1);
 	return 0;
 }
 
@@ -123,15 +122,11 @@ add_line(struct mxt_reply_parser *p, const char *s, size_t len)
 			ncap = MXT_REPLY_LINES_MAX;
 		if (ncap <= r->nlines)
 			return -1; /* callers check the cap first; never reached */
-		nl = realloc(r->lines, ncap * sizeof(*nl));
-		if (nl == NULL)
-			return -1;
+		nl = mxt_xreallocarray(r->lines, ncap, sizeof(*nl));
 		r->lines = nl;
 		p->lines_cap = ncap;
 	}
-	copy = malloc(len + 1);
-	if (copy == NULL)
-		return -1;
+	copy = mxt_xmalloc(len + 1);
 	if (len > 0)
 		memcpy(copy, s, len);
 	copy[len] = '\0';
@@ -161,7 +156,7 @@ content_byte(struct mxt_reply_parser *p, unsigned char c)
 		if (p->line_len > RP_RFC_CONTENT)
 			p->cur.flags |= MXT_REPLY_F_LINE_OVER_RFC;
 	} else if (!p->skipping) {
-		/* L1: keep the head of the line, skip the rest up to LF
+		/* MXT_REPLY_LINE_MAX: keep the head of the line, skip the rest up to LF
 		 * (Postfix smtp_get with SMTP_GET_FLAG_SKIP). */
 		p->skipping = 1;
 		p->cur.flags |= MXT_REPLY_F_LINE_TRUNCATED;
@@ -309,7 +304,7 @@ mxt_reply_parser_feed(struct mxt_reply_parser *p, const char *buf, size_t len, s
 		p->cur.nbytes++;
 		p->line_raw++;
 		if (c == '\n') {
-			/* L3: the reply, CRLFs included, fits in 64 KiB. */
+			/* MXT_REPLY_BYTES_MAX: the reply, CRLFs included, fits in 64 KiB. */
 			if (p->cur.nbytes > MXT_REPLY_BYTES_MAX) {
 				p->cur.flags |= MXT_REPLY_F_TOO_LARGE;
 				line_reset(p);
@@ -333,7 +328,7 @@ mxt_reply_parser_feed(struct mxt_reply_parser *p, const char *buf, size_t len, s
 			p->prev_cr = 1;
 		else
 			content_byte(p, c);
-		/* L1: no LF within 64 KiB of a line's start (its LF would
+		/* MXT_REPLY_LINE_MAX: no LF within 64 KiB of a line's start (its LF would
 		 * make the line longer than that). */
 		if (p->line_raw >= MXT_REPLY_BYTES_MAX) {
 			p->cur.flags |= MXT_REPLY_F_UNTERMINATED;
@@ -395,15 +390,11 @@ mxt_reply_copy(struct mxt_reply *dst, const struct mxt_reply *src)
 	dst->flags = src->flags;
 	if (src->nlines == 0)
 		return 0;
-	dst->lines = calloc(src->nlines, sizeof(*dst->lines));
-	if (dst->lines == NULL)
-		goto fail;
+	dst->lines = mxt_xcalloc(src->nlines, sizeof(*dst->lines));
 	for (i = 0; i < src->nlines; i++) {
 		size_t len = src->lines[i].len;
 
-		dst->lines[i].p = malloc(len + 1);
-		if (dst->lines[i].p == NULL)
-			goto fail;
+		dst->lines[i].p = mxt_xmalloc(len + 1);
 		if (len > 0)
 			memcpy(dst->lines[i].p, src->lines[i].p, len);
 		dst->lines[i].p[len] = '\0';
@@ -411,9 +402,6 @@ mxt_reply_copy(struct mxt_reply *dst, const struct mxt_reply *src)
 		dst->nlines = i + 1;
 	}
 	return 0;
-fail:
-	mxt_reply_free(dst);
-	return -1;
 }
 
 const char *
