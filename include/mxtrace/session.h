@@ -2,7 +2,7 @@
 /*
  * The SMTP client session as a pure state machine: it consumes complete
  * replies and decides the next command(s), recording every step into the
- * attempt.  It never touches a socket or OpenSSL: the connection module
+ * attempt.  It never touches a socket or TLS I/O: the connection module
  * carries its output and performs TLS when asked (RFC 3207).  That is what
  * makes it testable with canned replies.
  */

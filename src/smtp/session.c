@@ -7,8 +7,13 @@
  * default the session ends with RSET and QUIT after RCPT: a probe never
  * sends DATA unless the user asked for it (--send).
  *
- * Not here: sockets, TLS, deadlines (the connection module) and judgement
- * (the report stage).
+ * The states are one list (MXT_SESSION_STATES in mxtrace/session.h) and
+ * set_state() is the only way to change them; with -vv every transition is
+ * traced.
+ *
+ * Not here: SASL mechanisms and base64 (sasl.c), the transcript, redaction
+ * and output buffer (transcript.c), sockets, TLS and deadlines (src/net),
+ * and judgement (the report stage).
  */
 #include <openssl/crypto.h>
 #include <stdio.h>
