@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mxtrace/escape.h"
+#include "mxtrace/idn.h"
+#include "mxtrace/validate.h"
 #include "mxtrace/limits.h"
 #include "mxtrace/xalloc.h"
 #include "opt.h"
