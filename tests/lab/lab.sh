@@ -425,7 +425,9 @@ start_dns() {
 	subst "$LAB/dns/nsd.conf.in" "RUN=$RUN" "ZONES=$RUN/dns/zones" \
 	    >"$RUN/dns/nsd.conf"
 	if [[ -n $EXTRA && -f $EXTRA/nsd.conf ]]; then
-		cat "$EXTRA/nsd.conf" >>"$RUN/dns/nsd.conf"
+		# Its zones are served signed from the run dir (sign_zones).
+		sed -E 's|^([[:space:]]*zonefile:[[:space:]]*")[^"]*/|\1|' \
+		    "$EXTRA/nsd.conf" >>"$RUN/dns/nsd.conf"
 	fi
 	subst "$LAB/dns/unbound.conf.in" "RUN=$RUN" "LAB=$LAB" \
 	    "ANCHOR=$RUN/dns/root.anchor" >"$RUN/dns/unbound.conf"
@@ -445,8 +447,11 @@ start_dns() {
 # how: signed (DS in the parent), unsigned (no DS: an insecure
 # delegation), bogus (the parent's DS names a key that does not sign
 # the zone, so validation fails and the resolver answers SERVFAIL).
-# Zone files in zones/ that are not listed are served unsigned as they
-# are (a zone below a signed one must then be delegated without DS).
+# how "auto": a zone of dns/nsd.conf.in or $MXT_LAB_EXTRA/nsd.conf that is
+# not listed here, added by dnssec_table and signed like "signed"; its
+# parent is the longest listed zone above it and gets the child's NS
+# records if it has none (unbound would take an unsigned zone on the
+# root's server for "DNSSEC lame", and an undelegated one for bogus).
 DNSSEC_ZONES=(
 	".|root.zone||signed"
 	"test.|test.zone|.|signed"
@@ -455,6 +460,34 @@ DNSSEC_ZONES=(
 	"_tcp.mx.dane-servfail.test.|dane-servfail-tcp.zone|test.|bogus"
 	"insecure.dane-unsigned.test.|dane-unsigned.zone|test.|unsigned"
 )
+
+# "len|name|zonefile" for each zone of an nsd.conf (file as written).
+nsd_zones() {
+	awk '$1 == "name:" { gsub(/"/, "", $2); n = $2 }
+	    $1 == "zonefile:" { gsub(/"/, "", $2); print length(n) "|" n "|" $2 }' "$@"
+}
+
+# Add the zones nsd serves but DNSSEC_ZONES does not list, as "auto"
+# (see above); parents first (shorter names), so a child finds them.
+dnssec_table() {
+	local name file spec zone best known=" " confs=("$LAB/dns/nsd.conf.in")
+	for spec in "${DNSSEC_ZONES[@]}"; do
+		known+="${spec%%|*} "
+	done
+	[[ -n $EXTRA && -f $EXTRA/nsd.conf ]] && confs+=("$EXTRA/nsd.conf")
+	while IFS='|' read -r name file; do
+		[[ -n $name && $known != *" $name "* ]] || continue
+		best=.
+		for spec in "${DNSSEC_ZONES[@]}"; do
+			zone=${spec%%|*}
+			if [[ $zone != . && $name == *".$zone" && ${#zone} -gt ${#best} ]]; then
+				best=$zone
+			fi
+		done
+		DNSSEC_ZONES+=("$name|$file|$best|auto")
+		known+="$name "
+	done < <(nsd_zones "${confs[@]}" | sort -t '|' -k 1,1n | cut -d '|' -f 2-)
+}
 
 # One ECDSA P-256 (algorithm 13) key per signed zone, made at every "up"
 # in $RUN/dns/keys (ldns-keygen: a few ms each). keys/ZONE.sign names the
@@ -520,14 +553,24 @@ sign_zones() {
 	{ printf '\n$ORIGIN test.\n'; cat "$LAB/zones/policy.inc"; } >>"$z/test.zone"
 	for spec in "${DNSSEC_ZONES[@]}"; do
 		IFS='|' read -r zone file parent how <<<"$spec"
+		# A zone file elsewhere ($MXT_LAB_EXTRA) is copied in too.
+		[[ $file == /* ]] && cp "$file" "$z/${file##*/}"
+		file=${file##*/}
 		policy_records "$file" >>"$z/$file"
 		[[ -n $parent && $how != unsigned ]] || continue
 		pfile=$(zone_file "$parent")
+		if [[ $how == auto ]] && ! ldns-read-zone "$z/$pfile" 2>/dev/null |
+		    awk -v n="$zone" 'tolower($1) == n && $4 == "NS" { f = 1 }
+		    END { exit !f }'; then
+			ldns-read-zone "$z/$file" 2>/dev/null |
+			    awk -v n="$zone" 'tolower($1) == n && $4 == "NS"' >>"$z/$pfile"
+		fi
 		ldns-key2ds -n -2 "$k/$(cat "$k/$zone.ds").key" >>"$z/$pfile"
 	done
 	for spec in "${DNSSEC_ZONES[@]}"; do
 		IFS='|' read -r zone file parent how <<<"$spec"
 		[[ $how == unsigned ]] && continue
+		file=${file##*/}
 		key=$k/$(cat "$k/$zone.sign")
 		# Valid from a day ago (clock skew) for a year.
 		ldns-signzone -i "$(date -u -d '-1 day' +%Y%m%d%H%M%S)" \
@@ -541,6 +584,7 @@ sign_zones() {
 	[[ $fail == 0 ]] || die "zone signing failed"
 	for spec in "${DNSSEC_ZONES[@]}"; do
 		IFS='|' read -r zone file _ how <<<"$spec"
+		file=${file##*/}
 		[[ $how == unsigned ]] || mv "$z/$file.signed" "$z/$file"
 	done
 	ldns-key2ds -n -2 "$k/$(cat "$k/..ds").key" >"$RUN/dns/root.anchor"
@@ -551,7 +595,7 @@ zone_file() {
 	local spec zone file
 	for spec in "${DNSSEC_ZONES[@]}"; do
 		IFS='|' read -r zone file _ <<<"$spec"
-		[[ $zone == "$1" ]] && { echo "$file"; return 0; }
+		[[ $zone == "$1" ]] && { echo "${file##*/}"; return 0; }
 	done
 	die "zone $1 is not in DNSSEC_ZONES"
 }
@@ -836,6 +880,7 @@ cmd_up() {
 
 	make_ca
 	make_intermediate
+	dnssec_table
 	# A main.cf for Postfix client tools (posttls-finger) run in the lab:
 	# MAIL_CONFIG=$RUN/client.
 	mkdir -p "$RUN/client"
