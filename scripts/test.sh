@@ -7,9 +7,14 @@
 #   3. build with ASan/UBSan, run the unit tests again
 #   4. start the lab (real nsd, unbound, Postfix in a private network
 #      namespace) and run the integration tests against the sanitizer build
-#   5. style (clang-format), banned functions, docs consistency
+#   5. build the fuzz harnesses as libFuzzer targets with clang (-Werror),
+#      replay their corpora and fuzz each for a few seconds
+#   6. style (clang-format), banned functions, docs consistency
 # Prints "N passed, N failed" as its last line; exits non-zero on any failure.
-# Every counted unit is a TAP test point, a lab test, or a named check.
+# Every counted unit is a test case: a meson test (one unit-test program, one
+# header, one corpus replay), a lab test function, a lab smoke check or a
+# named check.  The TAP assertions inside the unit tests are printed as a
+# detail, not counted.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,31 +34,38 @@ check() { # name, status
 	fi
 }
 
-# Count TAP points of a meson test run from its JSON log.
-count_tap() { # builddir label
-	local log=$1/meson-logs/testlog.json p f
+# Count the meson tests of the last "meson test" run in BUILDDIR, one case
+# each (a skipped test counts as failed: the suite has no optional tests);
+# print the TAP assertions inside them as a detail.
+count_meson() { # builddir label
+	local log=$1/meson-logs/testlog.json p f detail
 	if [[ ! -s $log ]]; then
 		check "$2: test log" 1
 		return
 	fi
-	read -r p f < <(/usr/bin/python3 - "$log" <<'PY'
+	{ read -r p f; read -r detail; } < <(/usr/bin/python3 - "$log" <<'PY'
 import json, sys
-p = f = 0
+p = f = tp = tf = 0
+bad = []
 for line in open(sys.argv[1]):
     t = json.loads(line)
     for l in t.get("stdout", "").splitlines():
         if l.startswith("ok "):
-            p += 1
+            tp += 1
         elif l.startswith("not ok "):
-            f += 1
-    if t.get("result") not in ("OK", "EXPECTEDFAIL") and "not ok" not in t.get("stdout", ""):
-        f += 1  # crashed or failed without a TAP failure line
+            tf += 1
+    if t.get("result") in ("OK", "EXPECTEDFAIL"):
+        p += 1
+    else:
+        f += 1
+        bad.append("%s (%s)" % (t.get("name"), t.get("result")))
 print(p, f)
+print("%d TAP assertions passed, %d failed%s" % (tp, tf, "; failed: " + ", ".join(bad) if bad else ""))
 PY
 )
 	PASS=$((PASS + p))
 	FAIL=$((FAIL + f))
-	echo "$2: $p test points passed, $f failed"
+	echo "$2: $p tests passed, $f failed ($detail)"
 	[[ $f == 0 ]] || FAILED+=("$2")
 }
 
@@ -68,15 +80,10 @@ fi
 meson setup --reconfigure build-ci >/dev/null && ninja -C build-ci
 check "build with -Werror" $?
 
-echo "== unit tests"
-meson test -C build-ci --suite unit --print-errorlogs >/dev/null
-count_tap build-ci "unit"
-meson test -C build-ci --suite fuzz --print-errorlogs >/dev/null
-check "fuzz corpus replay" $?
-meson test -C build-ci --suite docs --print-errorlogs >/dev/null
-check "docs/diagnoses.md lists exactly the diagnosis codes" $?
-meson test -C build-ci --suite headers --print-errorlogs >/dev/null
-check "every public header compiles on its own" $?
+echo "== unit tests, corpus replay, docs codes, header self-containment"
+meson test -C build-ci --suite unit --suite fuzz --suite docs --suite headers \
+    --print-errorlogs >/dev/null
+count_meson build-ci "meson tests"
 
 echo "== sanitizer build (ASan/UBSan)"
 if [[ ! -d build-asan ]]; then
@@ -87,16 +94,46 @@ meson setup --reconfigure build-asan >/dev/null && ninja -C build-asan
 check "build with ASan/UBSan" $?
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-meson test -C build-asan --suite unit --print-errorlogs >/dev/null
-count_tap build-asan "unit (sanitizers)"
-meson test -C build-asan --suite fuzz --print-errorlogs >/dev/null
-check "fuzz corpus replay (sanitizers)" $?
+meson test -C build-asan --suite unit --suite fuzz --print-errorlogs >/dev/null
+count_meson build-asan "meson tests (sanitizers)"
+
+echo "== libFuzzer build (clang, -Dfuzzing=true, -Werror)"
+if [[ ! -d build-fuzz ]]; then
+	CC=clang meson setup build-fuzz --werror -Dfuzzing=true -Dbuildtype=debugoptimized \
+	    >/dev/null
+fi
+meson setup --reconfigure build-fuzz >/dev/null && ninja -C build-fuzz
+check "build with clang and libFuzzer" $?
+meson test -C build-fuzz --suite fuzz --print-errorlogs >/dev/null
+count_meson build-fuzz "meson tests (clang)"
+for h in build-fuzz/tests/fuzz_*; do
+	[[ -f $h && -x $h && $h != *_replay ]] || continue
+	name=$(basename "$h")
+	work=$(mktemp -d)
+	cp tests/fuzz/corpus/"${name#fuzz_}"/* "$work"/
+	"$h" -max_total_time=10 -timeout=5 -rss_limit_mb=1024 "$work" >"$work.log" 2>&1
+	rc=$?
+	tail -n 2 "$work.log"
+	check "$name: libFuzzer for 10 s from its corpus" $rc
+	rm -rf "$work" "$work.log"
+done
 
 echo "== lab smoke test (standard tools against the lab: dig, swaks, posttls-finger)"
 bash tests/integration/labsmoke.sh >/tmp/mxt-labsmoke.$$ 2>&1
 rc=$?
 grep -E '^(PASS|FAIL)' /tmp/mxt-labsmoke.$$ | sed 's/^/  /'
-check "lab smoke test" $rc
+# Each smoke check is one case; a run that ends without its summary fails.
+line=$(grep -E '^labsmoke: [0-9]+ passed, [0-9]+ failed' /tmp/mxt-labsmoke.$$ | tail -n 1)
+if [[ -n $line ]]; then
+	p=$(awk '{print $2}' <<<"$line")
+	f=$(awk '{print $4}' <<<"$line")
+	PASS=$((PASS + p))
+	FAIL=$((FAIL + f))
+	[[ $f == 0 && $rc == 0 ]] || FAILED+=("labsmoke")
+	[[ $f != 0 || $rc == 0 ]] || check "lab smoke test exit status" "$rc"
+else
+	check "lab smoke test finished" 1
+fi
 rm -f /tmp/mxt-labsmoke.$$
 
 echo "== lab integration tests (sanitizer build)"

@@ -23,6 +23,8 @@ mxt_log_level(void)
 	return silent ? 0 : level;
 }
 
+static void vline(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void
 vline(const char *fmt, va_list ap)
 {

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz harness for the SMTP reply parser and the EHLO capability parser
- * (hardening.md §3.8, fuzz_reply_parser).  The first input byte picks the
- * chunk size and want_enh; the rest is server bytes.  Each input is parsed
- * twice, in one chunk and in small chunks, and the two runs must agree;
- * every reply must respect the L1-L3 caps and every complete reply goes
- * through mxt_caps_parse.  A broken invariant calls abort().
+ * Fuzz harness for the SMTP reply parser and the EHLO capability parser.
+ * The first input byte picks the chunk size and want_enh; the rest is
+ * server bytes.  Each input is parsed twice, in one chunk and in small
+ * chunks, and the two runs must agree; every reply must respect the reply
+ * caps of mxtrace/limits.h (line length, lines per reply, bytes per reply)
+ * and every complete reply goes through mxt_caps_parse.  A broken
+ * invariant calls abort().
  *
- * Built with -fsanitize=fuzzer and -DMXT_LIBFUZZER it is a libFuzzer target;
- * without MXT_LIBFUZZER it has a plain main() that replays the files (or the
- * files in the directories) named on the command line, so a corpus can run
- * as a normal test.
+ * Built with -fsanitize=fuzzer and -DMXT_LIBFUZZER (meson -Dfuzzing=true) it
+ * is a libFuzzer target; without MXT_LIBFUZZER it has a plain main() that
+ * replays the files (or the files in the directories) named on the command
+ * line, so a corpus runs as a normal test.  A replay that finds no input
+ * fails: an empty or missing corpus must not pass as a clean run.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -185,9 +187,14 @@ main(int argc, char **argv)
 {
 	int i, rc = 0;
 
+	if (argc < 2) {
+		fprintf(stderr, "usage: fuzz_reply FILE|DIRECTORY...\n");
+		return 2;
+	}
 	for (i = 1; i < argc; i++) {
 		DIR *d = opendir(argv[i]);
 		struct dirent *de;
+		size_t n = 0;
 
 		if (d == NULL) {
 			if (replay_file(argv[i]) != 0) {
@@ -208,8 +215,15 @@ main(int argc, char **argv)
 				    stderr, "fuzz_reply: cannot read %s/%s\n", argv[i], de->d_name);
 				rc = 1;
 			}
+			n++;
 		}
 		closedir(d);
+		if (n == 0) {
+			fprintf(stderr, "fuzz_reply: no inputs in %s\n", argv[i]);
+			rc = 1;
+		} else {
+			printf("fuzz_reply: %zu inputs from %s\n", n, argv[i]);
+		}
 	}
 	return rc;
 }

@@ -321,7 +321,7 @@ test_many_keywords(void)
 		if (!line_is(&c.keywords[i], tmp, (size_t)w))
 			ok = 0;
 	}
-	T_CHECK(ok, "100 keywords: the first 64 kept in order");
+	T_CHECK(ok && i == MXT_EHLO_KEYWORDS_MAX, "100 keywords: the first 64 kept in order");
 	T_CHECK(c.flags == MXT_CAP_STARTTLS && !c.malformed,
 	    "100 keywords: a keyword past the cap is still recognised");
 	mxt_caps_free(&c);
