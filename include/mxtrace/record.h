@@ -96,7 +96,9 @@ enum mxt_mx_source {
 	/* an A/AAAA no MTA connects to (0.0.0.0, multicast, ...) */                               \
 	X(UNUSABLE_ADDRESS, 7, "unusable_address")                                                 \
 	/* resolves to 127/8 or ::1: left out unless --allow-loopback */                           \
-	X(LOOPBACK_ADDRESS, 8, "loopback_address")
+	X(LOOPBACK_ADDRESS, 8, "loopback_address")                                                 \
+	/* more A/AAAA than MXT_ADDRS_PER_MX_MAX: the rest is not used */                          \
+	X(ADDRESS_OVER_LIMIT, 9, "address_over_limit")
 
 enum {
 #define MXT_X_(id, bit, name) MXT_XF_##id = 1u << bit,

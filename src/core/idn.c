@@ -27,6 +27,7 @@
 #include "mxtrace/idn.h"
 #include "mxtrace/validate.h"
 #include "mxtrace/limits.h"
+#include "mxtrace/xalloc.h"
 
 /* Longest input handed to libidn2: a U-label may take four octets per
  * character where its A-label takes one, plus a margin for dots. */
@@ -93,13 +94,11 @@ mxt_idn_to_ascii(const char *in, char **ascii, char **unicode, char *err, size_t
 		rc = idn2_to_ascii_8z(in, &tmp, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
 		if (rc != IDN2_OK)
 			return fail(err, errlen, idn2_strerror(rc));
-		a = strdup(tmp);
+		a = mxt_xstrdup(tmp);
 		idn2_free(tmp);
 	} else {
-		a = strdup(in);
+		a = mxt_xstrdup(in);
 	}
-	if (a == NULL)
-		return fail(err, errlen, "out of memory");
 	for (i = 0; a[i] != '\0'; i++)
 		if (a[i] >= 'A' && a[i] <= 'Z')
 			a[i] = (char)(a[i] - 'A' + 'a');
@@ -120,12 +119,8 @@ mxt_idn_to_ascii(const char *in, char **ascii, char **unicode, char *err, size_t
 			free(a);
 			return fail(err, errlen, idn2_strerror(rc));
 		}
-		u = strdup(tmp);
+		u = mxt_xstrdup(tmp);
 		idn2_free(tmp);
-		if (u == NULL) {
-			free(a);
-			return fail(err, errlen, "out of memory");
-		}
 		*unicode = u;
 	}
 	*ascii = a;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mxtrace/loop.h"
+#include "mxtrace/xalloc.h"
 
 struct watcher {
 	mxt_io_cb *cb;
@@ -44,10 +45,8 @@ mxt_now_ms(void)
 struct mxt_loop *
 mxt_loop_new(void)
 {
-	struct mxt_loop *l = calloc(1, sizeof(*l));
+	struct mxt_loop *l = mxt_xcalloc(1, sizeof(*l));
 
-	if (l == NULL)
-		return NULL;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0) {
 		free(l);
@@ -95,9 +94,7 @@ mxt_loop_watch(struct mxt_loop *l, int fd, unsigned events, mxt_io_cb *cb, void 
 
 		while (n <= (size_t)fd)
 			n *= 2;
-		w = realloc(l->w, n * sizeof(*w));
-		if (w == NULL)
-			return -1;
+		w = mxt_xreallocarray(l->w, n, sizeof(*w));
 		memset(w + l->nw, 0, (n - l->nw) * sizeof(*w));
 		l->w = w;
 		l->nw = n;
@@ -201,11 +198,8 @@ mxt_timer_arm(
 	t->arg = arg;
 	if (l->nheap == l->capheap) {
 		size_t n = l->capheap ? l->capheap * 2 : 32;
-		struct mxt_timer **h = realloc(l->heap, n * sizeof(*h));
-
-		if (h == NULL)
-			abort(); /* cannot keep a deadline: never run without one */
-		l->heap = h;
+		/* Aborts on OOM: never run without a deadline. */
+		l->heap = mxt_xreallocarray(l->heap, n, sizeof(*l->heap));
 		l->capheap = n;
 	}
 	heap_set(l, l->nheap++, t);

@@ -21,6 +21,7 @@
 
 #include "mxtrace/dns.h"
 #include "mxtrace/validate.h"
+#include "mxtrace/xalloc.h"
 
 struct idrun {
 	struct mxt_resolver *r;
@@ -98,7 +99,7 @@ on_ptr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 		run->family, &he) == ARES_SUCCESS &&
 	    he != NULL && he->h_name != NULL) {
 		free(c->ptr);
-		c->ptr = strdup(he->h_name);
+		c->ptr = mxt_xstrdup(he->h_name);
 	} else if (st == MXT_DNS_OK) {
 		c->q_ptr.status = MXT_DNS_BADRESP; /* e.g. a name c-ares refuses */
 	}
@@ -169,7 +170,7 @@ local_towards(const struct mxt_address *to)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&me)->sin_addr, host, sizeof(host));
 	else
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&me)->sin6_addr, host, sizeof(host));
-	return strdup(host);
+	return mxt_xstrdup(host);
 }
 
 void
@@ -181,9 +182,9 @@ mxt_identity_local(struct mxt_target *t, const struct mxt_config *cfg)
 
 	if (cfg->source != NULL) {
 		if (inet_pton(AF_INET, cfg->source, b) == 1)
-			c->local_v4 = strdup(cfg->source);
+			c->local_v4 = mxt_xstrdup(cfg->source);
 		else
-			c->local_v6 = strdup(cfg->source);
+			c->local_v6 = mxt_xstrdup(cfg->source);
 	}
 	for (i = 0; i < t->dns.nmx; i++)
 		for (j = 0; j < t->dns.mx[i].naddrs; j++) {
@@ -195,8 +196,8 @@ mxt_identity_local(struct mxt_target *t, const struct mxt_config *cfg)
 				c->local_v6 = local_towards(a);
 		}
 	if (cfg->egress_ip != NULL && c->egress == NULL) {
-		c->egress = strdup(cfg->egress_ip);
-		c->egress_from = strdup("option");
+		c->egress = mxt_xstrdup(cfg->egress_ip);
+		c->egress_from = mxt_xstrdup("option");
 	}
 }
 
@@ -219,15 +220,15 @@ choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg)
 	if (c->ehlo_name != NULL)
 		return;
 	if (cfg->ehlo != NULL) {
-		c->ehlo_name = strdup(cfg->ehlo);
-		c->ehlo_from = strdup("option");
+		c->ehlo_name = mxt_xstrdup(cfg->ehlo);
+		c->ehlo_from = mxt_xstrdup("option");
 		return;
 	}
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = '\0';
 		if (strchr(host, '.') != NULL && mxt_valid_hostname(host)) {
-			c->ehlo_name = strdup(host);
-			c->ehlo_from = strdup("hostname");
+			c->ehlo_name = mxt_xstrdup(host);
+			c->ehlo_from = mxt_xstrdup("hostname");
 			return;
 		}
 	}
@@ -237,8 +238,8 @@ choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg)
 		snprintf(lit, sizeof(lit), "[IPv6:%s]", addr);
 	else
 		snprintf(lit, sizeof(lit), "[%s]", addr != NULL ? addr : "127.0.0.1");
-	c->ehlo_name = strdup(lit);
-	c->ehlo_from = strdup("literal");
+	c->ehlo_name = mxt_xstrdup(lit);
+	c->ehlo_from = mxt_xstrdup("literal");
 }
 
 static void
@@ -262,12 +263,10 @@ mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_
     int64_t hard, mxt_dns_done_cb *done, void *arg)
 {
 	struct mxt_client *c = &t->client;
-	struct idrun *run = calloc(1, sizeof(*run));
+	struct idrun *run = mxt_xcalloc(1, sizeof(*run));
 	const char *addr = judged_address(c);
 	char rev[128];
 
-	if (run == NULL)
-		return -1;
 	run->r = r;
 	run->t = t;
 	run->done = done;
@@ -316,8 +315,8 @@ mxt_identity_choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg)
 		return;
 	if (cfg->ehlo == NULL && c->fcrdns && c->ptr != NULL && mxt_valid_hostname(c->ptr) &&
 	    strchr(c->ptr, '.') != NULL) {
-		c->ehlo_name = strdup(c->ptr);
-		c->ehlo_from = strdup("ptr");
+		c->ehlo_name = mxt_xstrdup(c->ptr);
+		c->ehlo_from = mxt_xstrdup("ptr");
 		c->ehlo_resolves = 1;
 		return;
 	}
@@ -377,8 +376,8 @@ mxt_identity_egress_seen(struct mxt_target *t)
 		if ((c->local_v4 != NULL && strcmp(addr, c->local_v4) == 0) ||
 		    (c->local_v6 != NULL && strcmp(addr, c->local_v6) == 0))
 			return 0;
-		c->egress = strdup(addr);
-		c->egress_from = strdup(from);
+		c->egress = mxt_xstrdup(addr);
+		c->egress_from = mxt_xstrdup(from);
 		return 1;
 	}
 	return 0;

@@ -19,6 +19,7 @@
 #include "mxtrace/dns.h"
 #include "mxtrace/validate.h"
 #include "mxtrace/limits.h"
+#include "mxtrace/xalloc.h"
 
 struct run {
 	struct mxt_resolver *r;
@@ -94,7 +95,7 @@ static void
 add_address(struct mxt_exchanger *x, int family, const void *addr, uint32_t ttl, int port,
     int allow_loopback)
 {
-	struct mxt_address *a, *n;
+	struct mxt_address *a;
 
 	if (unusable(family, addr)) {
 		x->flags |= MXT_XF_UNUSABLE_ADDRESS;
@@ -106,12 +107,13 @@ add_address(struct mxt_exchanger *x, int family, const void *addr, uint32_t ttl,
 		x->flags |= MXT_XF_LOOPBACK_ADDRESS;
 		return;
 	}
-	if (x->naddrs >= MXT_ADDRS_PER_MX_MAX)
+	/* The cap counts A and AAAA together; the rest is not used, and that
+	 * is recorded. */
+	if (x->naddrs >= MXT_ADDRS_PER_MX_MAX) {
+		x->flags |= MXT_XF_ADDRESS_OVER_LIMIT;
 		return;
-	n = realloc(x->addrs, (x->naddrs + 1) * sizeof(*n));
-	if (n == NULL)
-		return;
-	x->addrs = n;
+	}
+	x->addrs = mxt_xreallocarray(x->addrs, x->naddrs + 1, sizeof(*x->addrs));
 	a = &x->addrs[x->naddrs++];
 	memset(a, 0, sizeof(*a));
 	a->family = family;
@@ -132,6 +134,17 @@ add_address(struct mxt_exchanger *x, int family, const void *addr, uint32_t ttl,
 		s->sin6_port = htons((uint16_t)port);
 		a->salen = sizeof(*s);
 	}
+}
+
+/* Number of addresses in a hostent c-ares built from an answer. */
+static size_t
+hostent_count(const struct hostent *he)
+{
+	size_t k = 0;
+
+	while (he->h_addr_list != NULL && he->h_addr_list[k] != NULL)
+		k++;
+	return k;
 }
 
 static void
@@ -173,8 +186,12 @@ on_addr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 		if (he != NULL && he->h_name != NULL && strcasecmp(he->h_name, x->name) != 0 &&
 		    x->cname == NULL) {
 			x->flags |= MXT_XF_CNAME;
-			x->cname = strdup(he->h_name);
+			x->cname = mxt_xstrdup(he->h_name);
 		}
+		/* c-ares returns at most n address/TTL pairs; the hostent holds
+		 * every address of the answer. */
+		if (he != NULL && rc == ARES_SUCCESS && hostent_count(he) > (size_t)n)
+			x->flags |= MXT_XF_ADDRESS_OVER_LIMIT;
 		if (he != NULL)
 			ares_free_hostent(he);
 	}
@@ -205,9 +222,7 @@ query_addresses(struct run *run)
 			if ((af == AF_INET && cfg->family == MXT_FAMILY_V6) ||
 			    (af == AF_INET6 && cfg->family == MXT_FAMILY_V4))
 				continue;
-			aq = calloc(1, sizeof(*aq));
-			if (aq == NULL)
-				continue;
+			aq = mxt_xcalloc(1, sizeof(*aq));
 			aq->run = run;
 			aq->idx = i;
 			aq->family = af;
@@ -270,9 +285,7 @@ add_exchanger(struct mxt_target *t, const char *name, int pref)
 
 	if (x == NULL)
 		return NULL;
-	x->name = strdup(name);
-	if (x->name == NULL)
-		return x;
+	x->name = mxt_xstrdup(name);
 	n = strlen(x->name);
 	if (n > 1 && x->name[n - 1] == '.')
 		x->name[n - 1] = '\0';
@@ -305,19 +318,17 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 	if (st == MXT_DNS_OK) {
 		for (m = mx; m != NULL; m = m->next)
 			n++;
-		v = calloc(n ? n : 1, sizeof(*v));
-		for (i = 0, m = mx; v != NULL && m != NULL; m = m->next, i++) {
+		v = mxt_xcalloc(n ? n : 1, sizeof(*v));
+		for (i = 0, m = mx; m != NULL; m = m->next, i++) {
 			v[i].pref = m->priority;
 			v[i].host = m->host;
 		}
-		if (v != NULL) {
-			qsort(v, n, sizeof(*v), mxsort_name_cmp);
-			for (i = 0; i < n; i++)
-				v[i].key = mxt_rand_next(run->rng);
-			/* RFC 5321 §5.1: by preference, equal ones in random order. */
-			qsort(v, n, sizeof(*v), mxsort_cmp);
-		}
-		for (i = 0; v != NULL && i < n; i++) {
+		qsort(v, n, sizeof(*v), mxsort_name_cmp);
+		for (i = 0; i < n; i++)
+			v[i].key = mxt_rand_next(run->rng);
+		/* RFC 5321 §5.1: by preference, equal ones in random order. */
+		qsort(v, n, sizeof(*v), mxsort_cmp);
+		for (i = 0; i < n; i++) {
 			struct mxt_exchanger *x;
 			int null = v[i].host == NULL || v[i].host[0] == '\0' ||
 			    strcmp(v[i].host, ".") == 0;
@@ -335,7 +346,7 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 					continue;
 			}
 			x = add_exchanger(t, null ? "." : v[i].host, v[i].pref);
-			if (x == NULL || x->name == NULL)
+			if (x == NULL)
 				continue;
 			if (null) {
 				x->flags |= MXT_XF_NULL;
@@ -405,10 +416,8 @@ int
 mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
     uint64_t *rng, int64_t hard, mxt_dns_done_cb *done, void *arg)
 {
-	struct run *run = calloc(1, sizeof(*run));
+	struct run *run = mxt_xcalloc(1, sizeof(*run));
 
-	if (run == NULL)
-		return -1;
 	run->r = r;
 	run->t = t;
 	run->cfg = cfg;
@@ -426,7 +435,8 @@ mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_confi
 
 		t->dns.source = MXT_MX_SOURCE_SERVER;
 		x = add_exchanger(t, cfg->server, 0);
-		if (x == NULL || x->name == NULL) {
+		if (x == NULL) {
+			mxt_timer_cancel(mxt_resolver_loop(r), &run->deadline);
 			free(run);
 			return -1;
 		}

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mxtrace/dns.h"
+#include "mxtrace/xalloc.h"
 
 struct mxt_resolver {
 	struct mxt_loop *loop;
@@ -95,11 +96,7 @@ mxt_resolver_new(struct mxt_loop *loop, const struct mxt_config *cfg, char *err,
 		snprintf(err, errlen, "c-ares initialisation failed");
 		return NULL;
 	}
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	r = mxt_xcalloc(1, sizeof(*r));
 	r->loop = loop;
 	memset(&o, 0, sizeof(o));
 	o.sock_state_cb = sock_state;
@@ -156,7 +153,7 @@ mxt_resolver_servers(struct mxt_resolver *r)
 	size_t off = 0;
 
 	if (ares_get_servers_ports(r->ch, &servers) != ARES_SUCCESS)
-		return strdup("");
+		return mxt_xstrdup("");
 	buf[0] = '\0';
 	for (s = servers; s != NULL && off < sizeof(buf) - 64; s = s->next) {
 		char a[INET6_ADDRSTRLEN];
@@ -167,7 +164,7 @@ mxt_resolver_servers(struct mxt_resolver *r)
 		    s->family == AF_INET6 ? "%s[%s]:%d" : "%s%s:%d", off ? "," : "", a, port);
 	}
 	ares_free_data(servers);
-	return strdup(buf);
+	return mxt_xstrdup(buf);
 }
 
 /* Smallest TTL of the answer RRs of type `type`; 0 if none.  A bounded walk
@@ -279,7 +276,7 @@ on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 	enum mxt_dns_status s = map_status(st);
 
 	if (c->q != NULL && s == MXT_DNS_ERROR && c->q->error == NULL)
-		c->q->error = strdup(ares_strerror(st));
+		c->q->error = mxt_xstrdup(ares_strerror(st));
 	if (c->r->in_query) {
 		/* c-ares failed at once (no socket, no memory): the promise is
 		 * that callbacks run from the loop, never inside the caller. */
@@ -294,16 +291,10 @@ void
 mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mxt_dns_query *q,
     mxt_query_cb *cb, void *arg)
 {
-	struct qctx *c = calloc(1, sizeof(*c));
+	/* Never NULL (out of memory aborts), so cb is never called from
+	 * here: every answer, even an immediate failure, comes from the loop. */
+	struct qctx *c = mxt_xcalloc(1, sizeof(*c));
 
-	if (c == NULL) {
-		/* Out of memory: callers hold a reference across their calls
-		 * (see mx.c), so a callback from here is safe. */
-		if (q != NULL)
-			q->status = MXT_DNS_ERROR;
-		cb(arg, MXT_DNS_ERROR, NULL, 0);
-		return;
-	}
 	c->r = r;
 	c->q = q;
 	c->start = mxt_now_ms();

@@ -458,6 +458,30 @@ UNUSABLE = {
 }
 
 
+# ---- MXT_ADDRS_PER_MX_MAX: at most 8 addresses per exchanger ----
+
+@test
+def addresses_over_limit_flagged():
+    names = {
+        "many.test": {"MX": MX((10, "mx8.many.test"), (20, "mx12.many.test"))},
+        "mx8.many.test": {"A": [r for i in range(1, 9) for r in A("127.0.8.%d" % i)]},
+        "mx12.many.test": {"A": [r for i in range(1, 13) for r in A("127.0.9.%d" % i)]},
+    }
+    with FakeDNS(14, names) as f:
+        r = mxtrace(f, "many.test")
+        f.stop()
+    d = r.json
+    x8 = exchanger(d, "mx8.many.test")
+    assert_eq(len(x8["addresses"]), 8, "mx8: all 8 addresses kept")
+    assert "address_over_limit" not in x8["flags"], "mx8 at the limit is not flagged: %r" % x8["flags"]
+    x12 = exchanger(d, "mx12.many.test")
+    assert_eq(len(x12["addresses"]), 8, "mx12: 8 of 12 addresses kept")
+    assert_in("address_over_limit", x12["flags"], "mx12 flags")
+    tried = {a["address"] for a in d["attempts"]}
+    assert not tried - {a["address"] for a in x8["addresses"] + x12["addresses"]}, \
+        "only listed addresses are tried: %r" % sorted(tried)
+
+
 @test
 def unusable_addresses_never_connected():
     names = {"weird.test": {"MX": MX(*[(10 * (i + 1), h) for i, h in enumerate(sorted(UNUSABLE))]
