@@ -44,10 +44,12 @@ typedef void mxt_dns_done_cb(struct mxt_target *t, void *arg);
 /* Run the DNS stage for t (t->domain set, or cfg->server): MX, then A/AAAA
  * of every exchanger concurrently.  done runs once, from the loop, when
  * every query has finished or the DNS deadline passed.  rng is the shuffle
- * state (shared across targets).  Returns 0, or -1 on ENOMEM. */
+ * state (shared across targets).  Returns 0, or -1 if the record cannot
+ * take the --server exchanger.  Out of memory aborts (mxtrace/xalloc.h). */
 int mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
     uint64_t *rng, int64_t hard_deadline, mxt_dns_done_cb *done, void *arg);
-/* The DNS stage's absolute deadline (hardening L8), within the run's. */
+/* The DNS stage's absolute deadline (MXT_DNS_DEADLINE_MS, mxtrace/limits.h),
+ * within the run's. */
 int64_t mxt_dns_deadline(const struct mxt_config *cfg, int64_t start, int64_t hard_deadline);
 
 /* ---- client identity (identity.c) ---- */
@@ -57,7 +59,7 @@ int64_t mxt_dns_deadline(const struct mxt_config *cfg, int64_t start, int64_t ha
 void mxt_identity_local(struct mxt_target *t, const struct mxt_config *cfg);
 /* PTR of the address receivers judge us by (egress, else local), whether
  * it is forward-confirmed, and whether the EHLO name resolves; done runs
- * once from the loop.  Returns 0, or -1 on ENOMEM. */
+ * once from the loop.  Returns 0 (out of memory aborts, mxtrace/xalloc.h). */
 int mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
     int64_t hard_deadline, mxt_dns_done_cb *done, void *arg);
 /* Pick the EHLO name (RFC 5321 §4.1.4): --ehlo, else the forward-confirmed

@@ -1,35 +1,43 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Every limit mxtrace puts on what a peer (SMTP server, DNS server) or the
- * user controls, in one place, with the source each value comes from.  The
- * IDs (L1...) refer to shared/research/hardening.md.  A tripped limit is an
- * observation stored in the record, never a crash.
+ * user controls, in one place, with the RFC section or the implementation
+ * each value comes from.  A tripped limit is an observation stored in the
+ * record (a reply flag, a truncated transcript, an exchanger flag such as
+ * over_limit or address_over_limit), never a crash.
  */
 #ifndef MXTRACE_LIMITS_H
 #define MXTRACE_LIMITS_H
 
-/* L1: RFC 5321 §4.5.3.1.5 allows 512 octets per reply line including CRLF. */
+/* Reply line: RFC 5321 §4.5.3.1.5 allows 512 octets including CRLF; longer
+ * lines are flagged. */
 #define MXT_REPLY_LINE_RFC 512
-/* L1: past this many octets a line is cut; the rest up to LF is discarded
- * (Postfix line_length_limit). */
+/* Reply line: past this many octets a line is cut; the rest up to LF is
+ * discarded (Postfix line_length_limit). */
 #define MXT_REPLY_LINE_MAX 2048
-/* L2: more lines than this in one reply is a protocol violation. */
+/* Lines per reply: more than this in one reply is a protocol violation
+ * (RFC 5321 §4.2.1 sets no maximum; Postfix stops storing text too). */
 #define MXT_REPLY_LINES_MAX 100
-/* L3: more octets than this in one reply is a protocol violation (also the
- * cap on one unterminated line: curl and OpenSMTPD use 64 KiB). */
+/* Bytes per reply: more octets than this in one reply is a protocol
+ * violation (also the cap on one unterminated line: curl and OpenSMTPD use
+ * 64 KiB). */
 #define MXT_REPLY_BYTES_MAX (64 * 1024)
-/* L4: bytes read per SMTP session; transcript cap. */
+/* Bytes read per SMTP session (no DATA is ever received) and the stored
+ * transcript, which is marked truncated past its cap. */
 #define MXT_SESSION_READ_MAX (1024 * 1024)
 #define MXT_TRANSCRIPT_MAX (256 * 1024)
-/* L5: EHLO keywords, AUTH mechanisms, keyword length. */
+/* EHLO keywords, AUTH mechanisms, keyword length: RFC 5321 §4.1.1.1 sets no
+ * maximum; these are mxtrace's, past them the rest is dropped and flagged. */
 #define MXT_EHLO_KEYWORDS_MAX 64
 #define MXT_AUTH_MECHS_MAX 32
 #define MXT_KEYWORD_LEN_MAX 64
-/* L6: AUTH round trips; RFC 4954 §4: 12288 octets per AUTH line. */
+/* AUTH round trips (Postfix cuts a loop too); RFC 4954 §4: 12288 octets per
+ * AUTH line. */
 #define MXT_AUTH_STEPS_MAX 8
 #define MXT_AUTH_LINE_MAX 12288
-/* L7: default per-stage deadlines, milliseconds.  RFC 5321 §4.5.3.2 gives
- * the minima servers may take; these are diagnostic defaults. */
+/* Default per-stage deadlines, milliseconds, absolute per reply (not per
+ * read).  RFC 5321 §4.5.3.2 gives the minima servers may take; these are
+ * diagnostic defaults. */
 #define MXT_DEADLINE_CONNECT_MS 10000
 #define MXT_DEADLINE_BANNER_MS 30000
 #define MXT_DEADLINE_COMMAND_MS 30000
@@ -38,15 +46,19 @@
 #define MXT_DEADLINE_DATA_MS 120000
 #define MXT_DEADLINE_DATA_END_MS 600000
 #define MXT_DEADLINE_TOTAL_MS 300000
-/* L8: DNS: c-ares timeout per try, tries, and the DNS stage deadline. */
+/* DNS: c-ares timeout per try, tries, and the DNS stage deadline (c-ares'
+ * own defaults could take about 75 s per server). */
 #define MXT_DNS_TIMEOUT_MS 2000
 #define MXT_DNS_TRIES 2
 #define MXT_DNS_DEADLINE_MS 20000
-/* L9: fan-out: MX hosts, addresses per host, concurrent sockets. */
+/* Fan-out: MX hosts, addresses per host (A and AAAA together), concurrent
+ * sockets.  RFC 5321 §5.1 lets a client limit the hosts it tries (Postfix:
+ * smtp_mx_address_limit); what is skipped is flagged over_limit and
+ * address_over_limit. */
 #define MXT_MX_MAX 16
 #define MXT_ADDRS_PER_MX_MAX 8
 #define MXT_CONCURRENCY_DEFAULT 32
-/* L11: server text per report field after sanitising. */
+/* Server text per report field after escaping (mxt_escape). */
 #define MXT_FIELD_TEXT_MAX 1024
 /* RFC 5321 §4.5.3.1: domain 255, local part 64, path 256; DNS name 253. */
 #define MXT_DOMAIN_MAX 253

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internationalised domain names (RFC 6531 §3.7, hardening (b3) 4): the one
+ * Internationalised domain names (RFC 6531 §3.7, RFC 5890): the one
  * place that turns what the user typed into the A-label form that DNS
  * queries, EHLO (RFC 6531 §3.7.1) and certificate checks
  * (X509_check_host) need, and back into U-labels for the report.  The
@@ -80,7 +80,8 @@ mxt_idn_to_ascii(const char *in, char **ascii, char **unicode, char *err, size_t
 		return fail(err, errlen, "empty domain");
 	if (len > IDN_INPUT_MAX)
 		return fail(err, errlen, "domain too long");
-	/* Control bytes never reach libidn2 (A16, (b3) 1). */
+	/* Control bytes never reach libidn2 (no CRLF injection, RFC 5321
+	 * §4.1.2 allows none). */
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)in[i] < 0x20 || in[i] == 0x7f)
 			return fail(err, errlen, "control character in domain");

@@ -71,7 +71,8 @@ finish(struct run *run)
 
 /* An address no MTA sends mail to: unspecified, "this network",
  * multicast, reserved and broadcast (IPv4 0/8, 224/4, 240/4), IPv6 ::,
- * multicast ff00::/8 and IPv4-mapped ::ffff:0:0/96 (hardening b2 item 14). */
+ * multicast ff00::/8 and IPv4-mapped ::ffff:0:0/96 (RFC 6890, RFC 5771,
+ * RFC 4291 §2.5.2, §2.5.5.2 and §2.7). */
 static int
 unusable(int family, const unsigned char *a)
 {
@@ -403,8 +404,8 @@ on_immediate(struct mxt_loop *loop, void *arg)
 int64_t
 mxt_dns_deadline(const struct mxt_config *cfg, int64_t start, int64_t hard)
 {
-	/* L8: 20 s, or longer when the user asked for long DNS timeouts; never
-	 * past the run's overall deadline. */
+	/* MXT_DNS_DEADLINE_MS, or longer when the user asked for long DNS
+	 * timeouts; never past the run's overall deadline. */
 	int64_t d = (int64_t)cfg->dns_timeout_ms * (cfg->dns_tries > 0 ? cfg->dns_tries : 1) + 1000;
 
 	if (d < MXT_DNS_DEADLINE_MS)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The c-ares channel on the event loop: sockets are registered through the
- * socket-state callback (no fd_set, so fds above FD_SETSIZE work, hardening
- * A28), c-ares' own timeouts run on one loop timer.  It maps c-ares status
+ * socket-state callback (no fd_set, so fds above FD_SETSIZE work: c-ares'
+ * ares_fds() would not), c-ares' own timeouts run on one loop timer.  It maps c-ares status
  * codes onto the record's DNS outcomes and times every query.  It does not
  * interpret answers.
  */

@@ -4,8 +4,7 @@
 
 The project rule is that integration tests use a real DNS tree (nsd +
 unbound in the lab namespace) for everything a real server can be set up to
-do.  This server exists only for the hostile cases of
-shared/research/hardening.md A25/A26 and (b2): control bytes in names,
+do.  This server exists only for the hostile cases: control bytes in names,
 thousands of records, compression-pointer loops, TC=1, empty or garbage
 datagrams, spoofed IDs, a black hole.  Every answer is built by hand with
 struct (header, question echo, answer RRs, compression pointers), so the

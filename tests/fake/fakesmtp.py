@@ -3,8 +3,8 @@
 """Scripted fake SMTP server, for misbehaviour no real MTA can be set up to show.
 
 The project rule is that integration tests run against real MTAs (Postfix in
-the lab namespace).  This server exists only for the hostile cases of
-shared/research/hardening.md (a)/(b1): STARTTLS injection, floods, trickled
+the lab namespace).  This server exists only for the hostile cases:
+STARTTLS injection, floods, trickled
 or unterminated replies, resets, broken TLS.  It is modelled on curl's
 tests/ftpserver.pl and Exim's test/src/server.c: each connection plays a
 script, step by step.  Standard library only; listen on loopback only.
@@ -357,7 +357,7 @@ class _Conn:
 
     def _early_data(self):
         """Log (once) client bytes that arrive while the server sleeps, i.e.
-        before its turn (A21), without consuming them."""
+        before its turn, without consuming them."""
         if not select.select([self.sock], [], [], 0)[0]:
             return False
         try:

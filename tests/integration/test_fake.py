@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: MIT
 """Hostile-server integration tests: mxtrace against the scripted fake SMTP
 server (tests/fake/fakesmtp.py), for misbehaviour no real MTA can be set up
-to show (shared/research/hardening.md (a) A1-A4, A6-A11, A13, A20-A22, A30
-and (b1)).  Everything a real MTA can do is tested in test_lab.py instead.
+to show: floods, trickled and silent servers, short and mixed-code replies,
+hostile bytes in server text, STARTTLS response injection (CVE-2011-0411),
+TLS stripping, PIPELINING desynchronisation (RFC 2920 §3.1), 554 and 421
+greetings, broken TLS.  Everything a real MTA can do is tested in
+test_lab.py instead.
 
 Usage: test_fake.py [TEST_NAME ...]   (the lab must be up: tests/lab/lab.sh up)
 
@@ -28,7 +31,7 @@ from harness import NS, ROOT, assert_eq, assert_in, attempt, main, run, step, te
 FAKE = os.path.join(ROOT, "tests", "fake", "fakesmtp.py")
 PY = "/usr/bin/python3"
 TO = "postmaster@fake.test"
-RSS_MAX_KB = 64 * 1024  # hardening L12: max RSS < 64 MiB on any hostile test
+RSS_MAX_KB = 64 * 1024  # max RSS < 64 MiB on any hostile test
 
 _tmp = tempfile.mkdtemp(prefix="mxt-fake-")
 atexit.register(shutil.rmtree, _tmp, True)
@@ -178,7 +181,7 @@ def no_auth_in_caps(a):
         assert "evil" not in json.dumps(caps), "%s uses injected lines: %r" % (key, caps)
 
 
-# ---- A11: STARTTLS response injection (CVE-2011-0411 class) ----
+# ---- STARTTLS response injection (CVE-2011-0411 class) ----
 
 @test
 def starttls_injection_same_segment():
@@ -222,7 +225,7 @@ def starttls_injection_second_segment():
     assert not any(e["dir"] == "C" and e["tls"] for e in f.log), "no TLS session lines"
 
 
-# ---- A4 / A3 / L7: banner deadlines ----
+# ---- banner deadlines ----
 
 @test
 def banner_never_comes():
@@ -269,7 +272,7 @@ def banner_trickle_deadline_per_reply():
     assert sent >= 5, "bytes kept flowing during the wait (%d sent)" % sent
 
 
-# ---- A1 / A2 / L2 / L3: floods ----
+# ---- floods ----
 
 @test
 def flood_of_continuation_lines():
@@ -299,7 +302,7 @@ def unterminated_10mb_line():
     assert r.maxrss_kb < RSS_MAX_KB, "max RSS %d KiB" % r.maxrss_kb
 
 
-# ---- A8 / A9 / A10: hostile bytes in server text ----
+# ---- hostile bytes in server text ----
 
 HOSTILE = ("220 fake.test \\x1b]8;;http://evil\\x07click\\x1b]8;;\\x07 \\x1b[2J "
            "\\x1b]52;c;ZXZpbA==\\x07 \\xc2\\x9b31m \\xe2\\x80\\xaeevil\\xe2\\x80\\xac "
@@ -353,7 +356,7 @@ def hostile_banner_escaped_in_json_and_text():
     assert_eq(f.rc, 0, "fake scripts passed: %s" % f.stderr)
 
 
-# ---- A7: mixed codes in one reply ----
+# ---- mixed codes in one reply ----
 
 @test
 def mixed_codes_decided_by_last_line():
@@ -372,7 +375,7 @@ def mixed_codes_decided_by_last_line():
         assert a["helo_fallback"], "helo_fallback"
 
 
-# ---- A22: 554 greeting, 421 ----
+# ---- 554 greeting, 421 ----
 
 @test
 def greeting_554_only_quit():
@@ -399,7 +402,7 @@ def reply_421_after_ehlo_stops():
     assert_eq(a["result"]["stage"], "ehlo", "result stage")
 
 
-# ---- A34: HELO fallback ----
+# ---- HELO fallback ----
 
 @test
 def ehlo_502_falls_back_to_helo():
@@ -418,7 +421,7 @@ def ehlo_502_falls_back_to_helo():
     assert_eq(f.rc, 0, "fake script passed: %s" % f.stderr)
 
 
-# ---- A6: short and out-of-range reply lines as the greeting ----
+# ---- short and out-of-range reply lines as the greeting ----
 
 def _a6_case(n, banner, name):
     def fn():
@@ -440,7 +443,7 @@ for _i, (_b, _name) in enumerate([("25\\r\\n", "25"), ("2500 x\\r\\n", "2500"),
     _a6_case(40 + _i, _b, _name)
 
 
-# ---- A20: PIPELINING desynchronisation ----
+# ---- PIPELINING desynchronisation ----
 
 @test
 def pipelining_extra_reply_is_desync():
@@ -463,7 +466,7 @@ def pipelining_extra_reply_is_desync():
 
 @test
 def unsolicited_reply_after_greeting_not_used():
-    # (b1) 10: a complete extra reply right behind the greeting, in the same
+    # A complete extra reply right behind the greeting, in the same
     # segment, before mxtrace sent EHLO.  It answers nothing: it must never
     # be taken as the reply to EHLO (or to any later command).
     script = ("send 220 fake.test ESMTP fake\\r\\n250 2.0.0 unsolicited extra\\r\\n\n" +
@@ -476,7 +479,7 @@ def unsolicited_reply_after_greeting_not_used():
                 "the unsolicited reply was matched to %s (%r)" % (s["command"], s["reply"])
 
 
-# ---- A30 / A13: broken TLS after STARTTLS ----
+# ---- broken TLS after STARTTLS ----
 
 @test
 def plaintext_instead_of_server_hello():
@@ -506,7 +509,7 @@ def close_right_after_starttls_220():
     assert r.elapsed < 5, "mxtrace ran %.1f s" % r.elapsed
 
 
-# ---- A22 (iii): connection reset in the middle of a reply ----
+# ---- connection reset in the middle of a reply ----
 
 @test
 def reset_mid_reply():
@@ -520,7 +523,7 @@ def reset_mid_reply():
     assert a["result"]["detail"], "result.detail says what happened: %r" % a["result"]
 
 
-# ---- A21: nothing sent before the server's turn (extra) ----
+# ---- nothing sent before the server's turn (extra) ----
 
 @test
 def nothing_sent_before_final_greeting_line():

@@ -559,7 +559,7 @@ def nagios_format():
     assert_eq(r.rc, 0, "exit")
 
 
-# ---- output sinks (hardening A37, A29) ----
+# ---- output sinks: a full disk, a closed pipe (SIGPIPE) ----
 
 @test
 def write_error_is_reported():

@@ -2,8 +2,9 @@
 /*
  * Unit tests for the EHLO capability parser (src/smtp/caps.c): real EHLO
  * replies from Postfix, Exim and OpenSMTPD, both AUTH forms, SIZE garbage
- * (hardening.md A36), the L5 caps, lower-case keywords and control bytes
- * ((b1) 25-26).  Replies go through the reply parser, as in a session.
+ * (RFC 1870 §4: digits only), the keyword and mechanism caps of
+ * mxtrace/limits.h, lower-case keywords and control bytes.  Replies go through the reply parser, as
+ * in a session.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -194,7 +195,7 @@ test_auth(void)
 	    "auth: AUTHX is not AUTH");
 	mxt_caps_free(&c);
 
-	/* L5: at most 32 mechanisms; 5000 would not fit a reply line, so
+	/* MXT_AUTH_MECHS_MAX: at most 32 mechanisms; 5000 would not fit a reply line, so
 	 * spread 40 over one line and repeat it. */
 	off = 0;
 	memcpy(buf, "250-x\r\n250-AUTH", 15);
@@ -395,7 +396,7 @@ test_case_and_syntax(void)
 			mxt_caps_free(&c);
 		}
 	}
-	/* Keyword length: 64 is fine, 65 is not (L5). */
+	/* Keyword length: 64 is fine, 65 is not (MXT_KEYWORD_LEN_MAX). */
 	memset(line, 'A', sizeof(line));
 	memcpy(line, "250-x\r\n250 ", 11);
 	memcpy(line + 11 + 64, "\r\n", 2);

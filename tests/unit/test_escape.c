@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for mxt_escape(): the hostile banner of hardening A8/A9 (OSC 8,
+ * Unit tests for mxt_escape(): a hostile banner (terminal escapes OSC 8,
  * OSC 52, CSI, C1 CSI, bidi override, invalid UTF-8, NUL, format strings),
  * every class of invalid UTF-8, the hidden-character list, the length cap,
  * and a property test over random byte strings checked by a UTF-8 validator
@@ -340,7 +340,7 @@ main(void)
 {
 	char *s;
 
-	/* The hostile banner pieces of hardening A9. */
+	/* The pieces of a hostile banner (terminal escape injection, CWE-150). */
 	CHECK("OSC 8 hyperlink", "\x1b]8;;http://evil\x07", 0, "\\x1b]8;;http://evil\\x07");
 	CHECK("CSI clear screen", "\x1b[2J", 0, "\\x1b[2J");
 	CHECK("OSC 52 clipboard", "\x1b]52;c;aGVsbG8=\x07", 0, "\\x1b]52;c;aGVsbG8=\\x07");

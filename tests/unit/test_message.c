@@ -5,7 +5,7 @@
  * locale), Message-ID and From choices, To folding, body normalisation
  * (LF/CR/CRLF, dot-stuffing, the SMTP smuggling sequences of
  * CVE-2023-51764/51765/51766, 998-octet lines), 8-bit and NUL refusal, the
- * default body and exact padding (hardening.md A35, (b3) item 12).  Every
+ * default body and exact padding (RFC 5321 §4.5.2, §2.3.8, §4.5.3.1.6).  Every
  * output is scanned byte by byte for bare CR/LF and "\r\n.\r\n".
  */
 #include <inttypes.h>

@@ -3,8 +3,9 @@
  * Unit tests for the SMTP reply parser (src/smtp/reply.c).  Table-driven:
  * every case is parsed in one chunk, split in two at every byte boundary,
  * byte by byte and in small fixed-size chunks, and every way must give the
- * same replies, flags and consumed-byte counts (hardening.md A6, (b1) 31).
- * Large generated cases (L1-L3 limits) are split at a sample of boundaries.
+ * same replies, flags and consumed-byte counts (RFC 5321 §4.2; short lines
+ * as in CVE-2020-8794).  Large generated cases (the reply line, line-count
+ * and byte caps of mxtrace/limits.h) are split at a sample of boundaries.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -368,7 +369,7 @@ static const struct rcase cases[] = {
 	    {{DONE, ALL, 421, 0, "", 2, {L("closing"), L("bye")}}}},
 	{"highest code", B("559 x\r\n"), 0, 1, {{DONE, ALL, 559, 0, "", 1, {L("x")}}}},
 
-	/* A6: short and out-of-range lines. */
+	/* Short and out-of-range lines (RFC 5321 §4.2: code 2yz-5yz). */
 	{"short 25", B("25\r\n"), 0, 1, {{ERR, ALL, 0, F_BAD, "", 1, {L("25")}}}},
 	{"empty line", B("\r\n"), 0, 1, {{ERR, ALL, 0, F_BAD, "", 1, {L("")}}}},
 	{"four digits", B("2500 x\r\n"), 0, 1, {{ERR, ALL, 0, F_BAD, "", 1, {L("2500 x")}}}},
@@ -389,13 +390,13 @@ static const struct rcase cases[] = {
 	{"NUL in code", B("2\0000 x\r\n"), 0, 1,
 	    {{ERR, ALL, 0, F_BAD | F_CTRL, "", 1, {L("2\0000 x")}}}},
 
-	/* A7: mixed codes. */
+	/* Mixed codes (RFC 5321 §4.2.1: every line has the same code). */
 	{"mismatched codes", B("250-a\r\n550 b\r\n"), 0, 1,
 	    {{DONE, ALL, 550, F_MISMATCH, "", 2, {L("a"), L("b")}}}},
 	{"mismatch in the middle", B("220-a\r\n250-b\r\n220 c\r\n"), 0, 1,
 	    {{DONE, ALL, 220, F_MISMATCH, "", 3, {L("a"), L("b"), L("c")}}}},
 
-	/* (b1) 7: bare LF; RFC 5321 §2.3.8: a lone CR ends nothing. */
+	/* Bare LF ends a line; RFC 5321 §2.3.8: a lone CR ends nothing. */
 	{"bare LF", B("250 ok\n"), 0, 1, {{DONE, ALL, 250, F_LF, "", 1, {L("ok")}}}},
 	{"bare LF on one line", B("250-a\n250 b\r\n"), 0, 1,
 	    {{DONE, ALL, 250, F_LF, "", 2, {L("a"), L("b")}}}},
@@ -408,7 +409,7 @@ static const struct rcase cases[] = {
 	    {{DONE, ALL, 250, F_CTRL | F_LF, "", 2, {L("a\r250 b"), L("c")}}}},
 	{"trailing CR pending", B("250 ok\r"), 0, 1, {PENDING}},
 
-	/* A8: NUL and control bytes are kept, len is authoritative. */
+	/* NUL and control bytes are kept, len is authoritative. */
 	{"NUL and ESC", B("250 a\0b\x1b[2Jc\rd\r\n"), 0, 1,
 	    {{DONE, ALL, 250, F_CTRL, "", 1, {L("a\0b\x1b[2Jc\rd")}}}},
 	{"DEL", B("250 a\x7f\r\n"), 0, 1, {{DONE, ALL, 250, F_CTRL, "", 1, {L("a\x7f")}}}},
@@ -429,7 +430,7 @@ static const struct rcase cases[] = {
 	{"reply then error", B("250 ok\r\n600 x\r\n250 no\r\n"), 0, 2,
 	    {{DONE, 8, 250, 0, "", 1, {L("ok")}}, {ERR, 15, 0, F_BAD, "", 1, {L("600 x")}}}},
 
-	/* A23: enhanced status codes (RFC 3463 §2). */
+	/* Enhanced status codes (RFC 3463 §2, RFC 2034 §4). */
 	{"enh valid", B("250 2.1.5 ok\r\n"), 1, 1, {{DONE, ALL, 250, 0, "2.1.5", 1, {L("2.1.5 ok")}}}},
 	{"enh 5xx", B("550 5.7.1 denied\r\n"), 1, 1,
 	    {{DONE, ALL, 550, 0, "5.7.1", 1, {L("5.7.1 denied")}}}},
@@ -482,7 +483,7 @@ test_table(void)
 	}
 }
 
-/* ---- generated cases: L1-L3 ---- */
+/* ---- generated cases: line, line-count and byte caps ---- */
 
 /* A buffer under construction. */
 struct gbuf {
@@ -549,7 +550,7 @@ test_generated(void)
 	struct gbuf g = {NULL, 0};
 	size_t i;
 
-	/* L1: 2049 octets with CRLF: cut to 2046 stored (2042 of text), the
+	/* MXT_REPLY_LINE_MAX: 2049 octets with CRLF: cut to 2046 stored (2042 of text), the
 	 * rest skipped to LF; the next reply is not disturbed. */
 	gb_line(&g, "250 ", 2043, "\r\n");
 	gb_str(&g, "250 ok\r\n");
@@ -598,7 +599,7 @@ test_generated(void)
 		gen_case("512-octet line", &g, e, 1);
 	}
 
-	/* L2: 100 lines are fine, a 101st is fatal (and not stored). */
+	/* MXT_REPLY_LINES_MAX: 100 lines are fine, a 101st is fatal (and not stored). */
 	for (i = 0; i < 99; i++)
 		gb_str(&g, "250-x\r\n");
 	gb_str(&g, "250 x\r\n");
@@ -622,7 +623,7 @@ test_generated(void)
 		gen_case("101 lines, last one final", &g, e, 1);
 	}
 
-	/* L3: 1002-octet lines (fewer than 100) past 64 KiB. */
+	/* MXT_REPLY_BYTES_MAX: 1002-octet lines (fewer than 100) past 64 KiB. */
 	for (i = 0; i < 70; i++)
 		gb_line(&g, "250-", 996, "\r\n");
 	gb_str(&g, "250 end\r\n");
@@ -648,7 +649,7 @@ test_generated(void)
 		gen_case("reply of 64 KiB + 1", &g, e, 1);
 	}
 
-	/* A2: 70 KiB with no LF: fatal at 64 KiB; the stored head (2046
+	/* 70 KiB with no LF: fatal at 64 KiB; the stored head (2046
 	 * octets, code included) is kept as the last line. */
 	gb_line(&g, "250 ", 70 * 1024 - 4, "");
 	{
@@ -668,7 +669,7 @@ test_generated(void)
 		    1, {{NULL, ALL}}}};
 		gen_case("64 KiB + 1 line", &g, e, 1);
 	}
-	/* A1: a 220- greeting followed by endless 250- lines. */
+	/* A 220- greeting followed by endless 250- lines. */
 	gb_str(&g, "220-wait\r\n");
 	for (i = 0; i < 200; i++)
 		gb_line(&g, "250-", 400, "\r\n");

@@ -2,8 +2,8 @@
 /*
  * Unit tests for the input validators and the IDN conversion: host names,
  * address literals, mailboxes (with the exact reason for each rejection,
- * CRLF injection first among them, hardening A16) and mxt_idn_to_ascii()
- * (hardening (b3) 1-7).
+ * CRLF injection first among them: RFC 5321 §4.1.2 allows no control byte)
+ * and mxt_idn_to_ascii() (RFC 5890, RFC 6531 §3.7).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -222,7 +222,8 @@ mailboxes(void)
 	mbox("user@xn--bcher-kva.example", 0, NULL);
 	mbox("", 1, NULL);
 
-	/* CRLF and other control bytes (A16): always this reason. */
+	/* CRLF and other control bytes (command injection): always this
+	 * reason. */
 	mbox("a@b\r\nRCPT TO:<x@y>", 0, "control character in address");
 	mbox("a@example.com\r\nRCPT TO:<x@y>", 0, "control character in address");
 	mbox("a@example.com\n", 0, "control character in address");
