@@ -111,7 +111,10 @@ for h in build-fuzz/tests/fuzz_*; do
 	name=$(basename "$h")
 	work=$(mktemp -d)
 	cp tests/fuzz/corpus/"${name#fuzz_}"/* "$work"/
-	"$h" -max_total_time=10 -timeout=5 -rss_limit_mb=1024 "$work" >"$work.log" 2>&1
+	# A crash input is kept in build-fuzz/artifacts/ for the corpus.
+	mkdir -p build-fuzz/artifacts
+	"$h" -max_total_time=10 -timeout=5 -rss_limit_mb=1024 \
+	    -artifact_prefix="build-fuzz/artifacts/$name-" "$work" >"$work.log" 2>&1
 	rc=$?
 	tail -n 2 "$work.log"
 	check "$name: libFuzzer for 10 s from its corpus" $rc
@@ -127,6 +130,7 @@ line=$(grep -E '^labsmoke: [0-9]+ passed, [0-9]+ failed' /tmp/mxt-labsmoke.$$ | 
 if [[ -n $line ]]; then
 	p=$(awk '{print $2}' <<<"$line")
 	f=$(awk '{print $4}' <<<"$line")
+	echo "lab smoke: $p checks passed, $f failed"
 	PASS=$((PASS + p))
 	FAIL=$((FAIL + f))
 	[[ $f == 0 && $rc == 0 ]] || FAILED+=("labsmoke")

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAXREPLIES 64
 
 struct result {
-	int status[MAXREPLIES];
+	enum mxt_reply_status status[MAXREPLIES];
 	size_t end[MAXREPLIES];
 	struct mxt_reply r[MAXREPLIES];
 	size_t n;
@@ -43,12 +43,16 @@ check(int cond)
 
 /* Invariants every reply handed out must satisfy. */
 static void
-check_reply(const struct mxt_reply *r, int status)
+check_reply(const struct mxt_reply *r, enum mxt_reply_status status)
 {
 	size_t i, stored = 0;
 
 	check(r->nlines <= MXT_REPLY_LINES_MAX);
-	check(r->nbytes <= MXT_REPLY_BYTES_MAX);
+	/* nbytes counts what was consumed: the octet that trips the cap is
+	 * one past it. */
+	check(r->nbytes <= MXT_REPLY_BYTES_MAX ||
+	    (status == MXT_REPLY_ERROR && r->nbytes == MXT_REPLY_BYTES_MAX + 1 &&
+		(r->flags & MXT_REPLY_F_TOO_LARGE)));
 	for (i = 0; i < r->nlines; i++) {
 		check(r->lines[i].p != NULL && r->lines[i].len <= MXT_REPLY_LINE_MAX - 2);
 		check(r->lines[i].p[r->lines[i].len] == '\0');
