@@ -318,7 +318,12 @@ fx_session(struct mxt_target *t, size_t mx, const char *addr, unsigned flags, en
 			cmd = ".";
 			def = "250 2.0.0 Ok: queued as 4XyzAB12cd";
 			break;
-		default:
+		case MXT_STAGE_CONNECT: /* not in order[]; TLS is handled below */
+		case MXT_STAGE_HELO:
+		case MXT_STAGE_TLS:
+		case MXT_STAGE_RSET:
+		case MXT_STAGE_QUIT:
+		case MXT_STAGE_COUNT:
 			break;
 		}
 		if (s == MXT_STAGE_TLS) {

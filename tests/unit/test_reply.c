@@ -46,7 +46,7 @@
 /* One thing the parser reported: a reply (DONE/ERROR), or a trailing MORE
  * with bytes of an unfinished reply pending. */
 struct outcome {
-	int status;
+	enum mxt_reply_status status;
 	size_t end; /* input offset just after the bytes this outcome consumed */
 	int pending;
 	struct mxt_reply r;
@@ -78,7 +78,7 @@ drive(const char *in, size_t len, int want_enh, size_t split, size_t step, struc
 {
 	struct mxt_reply_parser p;
 	size_t off = 0, ce;
-	int st = MORE;
+	enum mxt_reply_status st = MORE;
 
 	memset(run, 0, sizeof(*run));
 	if (mxt_reply_parser_init(&p) != 0) {
@@ -234,7 +234,7 @@ struct exp_line {
 };
 
 struct exp_out {
-	int status;
+	enum mxt_reply_status status;
 	size_t end;
 	int code;
 	unsigned flags;
