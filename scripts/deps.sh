@@ -27,7 +27,7 @@ build-essential meson ninja-build pkg-config
 libc-ares-dev libssl-dev libcjson-dev libidn2-dev
 nsd unbound postfix swaks libio-socket-inet6-perl openssl
 python3 python3-jsonschema python3-prometheus-client
-libnet-ssleay-perl
+libnet-ssleay-perl time
 iproute2 nftables bind9-dnsutils
 clang-format groff-base
 clang libclang-rt-14-dev
