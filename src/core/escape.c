@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Escaping of untrusted text (hardening A8-A10, §2.8).  Every byte an SMTP
- * server, a certificate or a DNS answer sends goes through mxt_escape()
- * before it reaches a terminal, a log line or JSON.  The output is valid
+ * Escaping of untrusted text (terminal escape injection, CWE-150).  Every
+ * byte an SMTP server, a certificate or a DNS answer sends goes through
+ * mxt_escape() before it reaches a terminal, a log line or JSON.  The output is valid
  * UTF-8 with no C0 control, no DEL, no C1 control (neither as raw bytes nor
  * as the code points U+0080-U+009F) and no invisible or bidi format
  * character, so a banner cannot clear the screen, set the title, write the

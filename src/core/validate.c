@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Validation of user input that ends up on an SMTP command line or in a DNS
- * query (hardening A16, A33, (b3) 1-7, §2.5): host names, address literals
+ * query (RFC 5321 §4.1.2, §4.1.3, §4.1.4): host names, address literals
  * and mailboxes.  This is the single place that keeps CR, LF, NUL and the
  * other control bytes off the wire, so a crafted --from cannot smuggle a
  * second SMTP command (curl PR 22119, Python bpo-43124, nodemailer
@@ -20,7 +20,7 @@
  *   may not encode a C1 control; whether the server allows it (SMTPUTF8,
  *   RFC 6531 §3.2) is for the session to decide, not for this module.
  *
- * Character tests are ASCII-only and ignore the locale (hardening (b3) 15).
+ * Character tests are ASCII-only and ignore the locale.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -297,7 +297,7 @@ mailbox_problem(const char *s, int allow_empty, char *idnbuf, size_t idnlen)
 	len = strlen(s);
 	if (len == 0)
 		return allow_empty ? NULL : "empty address";
-	/* First, so that CRLF injection always gets this reason (A16). */
+	/* First, so that CRLF injection always gets this reason. */
 	for (i = 0; i < len; i++) {
 		if (is_ctl((unsigned char)s[i]))
 			return "control character in address";

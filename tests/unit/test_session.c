@@ -358,7 +358,7 @@ main(void)
 	teardown(&f);
 
 	/* A challenge that is not base64 is cancelled with "*" (RFC 4954 §4);
-	 * an endless 334 loop is cut (L6). */
+	 * an endless 334 loop is cut (MXT_AUTH_STEPS_MAX). */
 	setup(&f);
 	f.p.user = "u";
 	f.p.password = "pw-secret";
