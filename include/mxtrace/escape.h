@@ -18,7 +18,8 @@
  * (U+200B-U+200F, U+202A-U+202E, U+2060-U+2069, U+FEFF) become "\u{XXXX}".
  * The result holds at most max bytes (not counting NUL; max 0 = no cap), cut
  * at a character boundary and ended with "..." when cut.
- * Returns a new string the caller frees; NULL on ENOMEM. */
+ * Returns a new string the caller frees (never NULL: out of memory aborts,
+ * see mxtrace/xalloc.h). */
 char *mxt_escape(const char *p, size_t len, size_t max);
 /* Same for a NUL-terminated string; NULL in gives NULL out. */
 char *mxt_escape_str(const char *s, size_t max);

@@ -16,12 +16,12 @@
  * a control nor in the hidden list below is kept verbatim, whatever script
  * it is in.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mxtrace/escape.h"
+#include "mxtrace/xalloc.h"
 
 /* Decode one UTF-8 character at p (n bytes available) into *cp.  Returns its
  * length, or 0 when the bytes are not a shortest-form encoding of a Unicode
@@ -169,24 +169,20 @@ mxt_escape(const char *p, size_t len, size_t max)
 	static const char dots[] = "...";
 	const unsigned char *s = (const unsigned char *)p;
 	size_t worst, cap, out = 0, safe = 0, i = 0, n, used;
-	char unit[16], *buf, *shrunk;
+	char unit[16], *buf;
 
 	if (s == NULL)
 		len = 0;
 	/* One input byte gives at most 4 output bytes ("\xNN"). */
 	if (len > (SIZE_MAX - 1) / 4) {
-		if (max == 0) {
-			errno = ENOMEM;
-			return NULL;
-		}
+		if (max == 0)
+			mxt_oom(SIZE_MAX); /* no allocation could hold it */
 		worst = SIZE_MAX - 1;
 	} else {
 		worst = len * 4;
 	}
 	cap = (max != 0 && max < worst) ? max : worst;
-	buf = malloc(cap + 1);
-	if (buf == NULL)
-		return NULL;
+	buf = mxt_xmalloc(cap + 1);
 
 	while (i < len) {
 		n = escape_one(s + i, len - i, unit, &used);
@@ -209,11 +205,8 @@ mxt_escape(const char *p, size_t len, size_t max)
 			safe = out;
 	}
 	buf[out] = '\0';
-	if (out + 1 < cap + 1) {
-		shrunk = realloc(buf, out + 1);
-		if (shrunk != NULL)
-			buf = shrunk;
-	}
+	if (out + 1 < cap + 1)
+		buf = mxt_xrealloc(buf, out + 1);
 	return buf;
 }
 
