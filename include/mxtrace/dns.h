@@ -33,8 +33,15 @@ typedef void mxt_query_cb(
  * q (may be NULL) gets status and duration filled before cb runs. */
 void mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mxt_dns_query *q,
     mxt_query_cb *cb, void *arg);
+/* The same, tagged with the stage run that asks (any pointer), so that
+ * mxt_resolver_cancel_tag() can end that run's queries alone. */
+void mxt_resolver_query_tag(struct mxt_resolver *r, const void *tag, const char *name, int type,
+    struct mxt_dns_query *q, mxt_query_cb *cb, void *arg);
 /* Cancel every query in flight: their callbacks run with MXT_DNS_TIMEOUT. */
 void mxt_resolver_cancel(struct mxt_resolver *r);
+/* Cancel the queries tagged tag (non-NULL) only: their callbacks run now,
+ * with MXT_DNS_TIMEOUT; other targets sharing the channel go on. */
+void mxt_resolver_cancel_tag(struct mxt_resolver *r, const void *tag);
 
 /* Seeded random source for equal-preference shuffling (RFC 5321 §5.1). */
 uint64_t mxt_rand_next(uint64_t *state);

@@ -16,11 +16,16 @@
 #include "mxtrace/loop.h"
 #include "mxtrace/record.h"
 
+struct mxt_probe;
 typedef void mxt_probe_done_cb(struct mxt_target *t, void *arg);
 
-/* Probe t (DNS stage done).  done runs once from the loop.  Returns 0, or
- * -1 on ENOMEM. */
-int mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
+/* Probe t (DNS stage done).  done runs once, from the loop, never inside
+ * this call; the returned handle is freed right after done returns. */
+struct mxt_probe *mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
     const struct mxt_config *cfg, int64_t hard_deadline, mxt_probe_done_cb *done, void *arg);
+/* Act as if the deadline passed now: abort every connection (their
+ * attempts record "deadline"), start nothing new; done follows from the
+ * loop. */
+void mxt_probe_cancel(struct mxt_probe *pr);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "mxtrace/config.h"
 #include "mxtrace/reply.h"
 
 /* ---- DNS ---- */
@@ -334,6 +335,31 @@ struct mxt_verdict {
 	char *via; /* the exchanger mail would go through */
 };
 
+/* ---- request: what was asked, so the report stage never reads the options ---- */
+
+/* Filled once from the run's configuration (mxt_request_from_config, in
+ * src/core/request.c) before the DNS stage; read-only afterwards.  The
+ * sender and recipients are the target's own (sender, rcpts); the password
+ * is never copied here. */
+struct mxt_request {
+	char *server;	    /* --server host, or NULL (MX lookup) */
+	int port;	    /* the port asked for; 0 = the default (25, 465 with TLS on connect) */
+	int submission;	    /* message submission (RFC 6409) */
+	int tls_on_connect; /* implicit TLS (RFC 8314) */
+	enum mxt_starttls_mode starttls;
+	char *auth_user; /* --user, or NULL */
+	char *auth_mech; /* --auth-mech, or NULL (the best offered) */
+	uint64_t size;	 /* --size: declared message size, 0 = none */
+	enum mxt_quit_after quit_after;
+	int send; /* --send: a message is delivered */
+	int cert_warn_days;
+	enum mxt_family family;
+	char *source; /* --source, or NULL */
+	char *ehlo;   /* --ehlo, or NULL */
+	int64_t timeout_connect_ms, timeout_banner_ms, timeout_command_ms, timeout_total_ms;
+	int dns_timeout_ms, dns_tries;
+};
+
 struct mxt_target {
 	char *input;	      /* TARGET as given */
 	char *domain;	      /* A-label form */
@@ -350,6 +376,7 @@ struct mxt_target {
 	struct mxt_verdict verdict;
 	int64_t started_unix_ms; /* wall clock, for the report */
 	int64_t duration_ms;
+	struct mxt_request request; /* what was asked (read by the report stage) */
 };
 
 /* Stable names for enums (JSON values); "unknown" for a value out of range. */
@@ -370,6 +397,15 @@ const char *mxt_end_name(enum mxt_end e);
 const char *mxt_mode_name(enum mxt_mode m);
 const char *mxt_status_name(enum mxt_status s);
 const char *mxt_severity_name(enum mxt_severity s);
+
+/* The request of a run, copied from cfg (never the password); the strings
+ * are owned by req.  mxt_request_free() releases them. */
+void mxt_request_from_config(struct mxt_request *req, const struct mxt_config *cfg);
+void mxt_request_free(struct mxt_request *req);
+/* Stable names of the request's enums (JSON values). */
+const char *mxt_starttls_mode_name(enum mxt_starttls_mode m);
+const char *mxt_quit_after_name(enum mxt_quit_after q);
+const char *mxt_family_name(enum mxt_family f);
 
 /* Allocate a zeroed target (never NULL: out of memory aborts, xalloc.h).
  * Free with mxt_target_free(). */

@@ -1,28 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mxtrace: the thin CLI.  Parses options, builds the record for the target,
- * runs the pipeline (DNS stage, probe stage, report stage) on one event
- * loop, renders, and maps the verdict onto the exit status.  All judgement
- * lives in the stages; this file only wires them.
+ * mxtrace: the thin CLI.  Parses options, reads the targets, hands each to
+ * the engine (include/mxtrace/engine.h: the pipeline on one event loop),
+ * renders each record as it finishes, and maps the verdicts onto the exit
+ * status.  All judgement lives in the stages; this file only wires them.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include "mxtrace/tls.h"
-#include "mxtrace/dns.h"
-#include "mxtrace/escape.h"
+#include "mxtrace/engine.h"
 #include "mxtrace/limits.h"
 #include "mxtrace/log.h"
-#include "mxtrace/probe.h"
 #include "mxtrace/report.h"
 #include "mxtrace/xalloc.h"
 #include "options.h"
@@ -30,67 +24,6 @@
 
 #define MXT_EXIT_IOERR 74    /* sysexits EX_IOERR: the report could not be written */
 #define MXT_EXIT_SOFTWARE 70 /* sysexits EX_SOFTWARE: internal error (no event loop) */
-
-struct run {
-	struct mxt_loop *loop;
-	struct mxt_resolver *res;
-	SSL_CTX *ctx;
-	const struct mxt_config *cfg;
-	int64_t hard_deadline;
-};
-
-/* Each stage runs the loop until it has nothing left to wait for. */
-static void
-on_stage_done(struct mxt_target *t, void *arg)
-{
-}
-
-static int64_t
-wall_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-/* A record for one target: domain (A- and U-label forms, NULL with --server
- * alone), its recipient (NULL: --to, else postmaster@domain). */
-static struct mxt_target *
-make_target(const struct mxt_config *cfg, const char *input, const char *domain,
-    const char *unicode, const char *rcpt)
-{
-	struct mxt_target *t = mxt_target_new();
-	size_t i, n;
-
-	if (t == NULL)
-		return NULL;
-	t->input = mxt_xstrdup(input);
-	if (domain == NULL && cfg->nto > 0 && strrchr(cfg->to[0], '@') != NULL)
-		domain = unicode = strrchr(cfg->to[0], '@') + 1; /* --server: the recipient's */
-	if (domain != NULL) {
-		t->domain = mxt_xstrdup(domain);
-		t->domain_unicode = mxt_xstrdup(unicode != NULL ? unicode : domain);
-	}
-	t->sender = mxt_xstrdup(cfg->from != NULL ? cfg->from : "");
-	n = rcpt == NULL && cfg->nto > 0 ? cfg->nto : 1;
-	t->rcpts = mxt_xcalloc(n, sizeof(*t->rcpts));
-	if (rcpt != NULL) {
-		t->rcpts[0] = mxt_xstrdup(rcpt);
-	} else if (cfg->nto > 0) {
-		for (i = 0; i < cfg->nto; i++)
-			t->rcpts[i] = mxt_xstrdup(cfg->to[i]);
-	} else {
-		/* RFC 5321 §4.5.1: every domain must accept postmaster. */
-		const char *d = domain != NULL ? domain : "localhost";
-		size_t len = strlen(d) + sizeof("postmaster@");
-
-		t->rcpts[0] = mxt_xmalloc(len);
-		snprintf(t->rcpts[0], len, "postmaster@%s", d);
-	}
-	t->nrcpts = n;
-	return t;
-}
 
 struct batch_line {
 	char *input, *domain, *unicode, *rcpt;
@@ -201,92 +134,6 @@ read_body_file(struct mxt_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-static uint64_t
-seed_of(const struct mxt_config *cfg)
-{
-	uint64_t s = 0;
-
-	if (cfg->have_seed)
-		return cfg->seed;
-	if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s))
-		s = (uint64_t)wall_ms() ^ (uint64_t)getpid();
-	return s;
-}
-
-/* -v: one line per stage and per attempt on stderr. */
-static void
-log_dns(const struct mxt_target *t)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < t->dns.nmx; i++)
-		n += t->dns.mx[i].naddrs;
-	mxt_log(1, "DNS stage: MX %s (%s), %zu exchanger(s), %zu address(es), %lld ms",
-	    mxt_dns_status_name(t->dns.q_mx.status), mxt_mx_source_name(t->dns.source), t->dns.nmx,
-	    n, (long long)t->dns.duration_ms);
-}
-
-static void
-log_probe(const struct mxt_target *t)
-{
-	size_t i, j;
-
-	for (i = 0; i < t->nattempts; i++) {
-		const struct mxt_attempt *a = &t->attempts[i];
-		char *name = mxt_escape_str(t->dns.mx[a->mx_index].name, 255);
-
-		mxt_log(1, "attempt %s %s port %d: connect %s, ended %s at %s, %lld ms",
-		    name != NULL ? name : "?", a->addr.text, a->port,
-		    mxt_conn_status_name(a->connect), mxt_end_name(a->end),
-		    mxt_stage_name(a->end_stage), (long long)a->duration_ms);
-		free(name);
-		for (j = 0; mxt_log_level() >= 2 && j < a->ntranscript; j++) {
-			const struct mxt_tline *l = &a->transcript[j];
-			char *e = mxt_escape(l->text, l->len, 0);
-
-			mxt_log(2, "  %6lld ms %s %s", (long long)l->t_ms,
-			    l->dir == MXT_DIR_CLIENT	   ? "->"
-				: l->dir == MXT_DIR_SERVER ? "<-"
-							   : "**",
-			    e != NULL ? e : "?");
-			free(e);
-		}
-	}
-}
-
-/* The pipeline for one target: DNS stage (exchangers, then who we are),
- * probe stage, then the report stage's classification. */
-static int
-run_target(struct run *r, struct mxt_target *t, uint64_t *rng)
-{
-	if (mxt_dns_run(r->res, t, r->cfg, rng, r->hard_deadline, on_stage_done, r) < 0)
-		return -1;
-	mxt_loop_run(r->loop);
-	log_dns(t);
-	mxt_identity_local(t, r->cfg);
-	if (mxt_identity_run(r->res, t, r->cfg, r->hard_deadline, on_stage_done, r) < 0)
-		return -1;
-	mxt_loop_run(r->loop);
-	mxt_identity_choose_ehlo(t, r->cfg);
-	mxt_log(1, "client: local %s, PTR %s%s, EHLO name %s (%s)",
-	    t->client.local_v4 != NULL ? t->client.local_v4 : "-",
-	    t->client.ptr != NULL ? "present" : "missing",
-	    t->client.fcrdns ? " (forward-confirmed)" : "", t->client.ehlo_name,
-	    t->client.ehlo_from);
-	if (mxt_probe_run(r->loop, r->ctx, t, r->cfg, r->hard_deadline, on_stage_done, r) < 0)
-		return -1;
-	mxt_loop_run(r->loop);
-	log_probe(t);
-	/* A server told us our public address: look that one up too. */
-	if (mxt_identity_egress_seen(t)) {
-		mxt_log(1, "a server saw us as %s: looking up its PTR", t->client.egress);
-		if (mxt_identity_run(r->res, t, r->cfg, r->hard_deadline, on_stage_done, r) < 0)
-			return -1;
-		mxt_loop_run(r->loop);
-	}
-	return mxt_classify(t, r->cfg);
-}
-
 static int
 want_color(const struct mxt_config *cfg)
 {
@@ -299,22 +146,91 @@ want_color(const struct mxt_config *cfg)
 	return isatty(STDOUT_FILENO);
 }
 
+/* One CLI run: the targets, in order, and what came out so far. */
+struct cli {
+	struct mxt_config *cfg;
+	struct mxt_engine *e;
+	struct batch_line *lines;
+	size_t nlines, next, ndone;
+	struct mxt_target **kept; /* --format openmetrics: one exposition at the end */
+	size_t nkept;
+	int code;   /* worst exit status so far, -1 before the first */
+	int failed; /* a fatal error: stop starting targets */
+};
+
+static void start_next(struct cli *c);
+
+/* Render one finished target as it comes (JSON: one document per line). */
+static int
+render(struct cli *c, struct mxt_target *t)
+{
+	const struct mxt_config *cfg = c->cfg;
+
+	if (c->ndone > 0 && cfg->format == MXT_FORMAT_TEXT)
+		fputc('\n', stdout);
+	switch (cfg->format) {
+	case MXT_FORMAT_JSON:
+		return mxt_render_json(stdout, &t, 1, cfg);
+	case MXT_FORMAT_NAGIOS:
+		return mxt_render_nagios(stdout, &t, 1, cfg);
+	case MXT_FORMAT_OPENMETRICS:
+		return 0; /* one exposition per run: written at the end */
+	case MXT_FORMAT_TEXT:
+	default:
+		return mxt_render_text(stdout, &t, 1, cfg, want_color(cfg));
+	}
+}
+
+static void
+on_target_done(struct mxt_target *t, void *arg)
+{
+	struct cli *c = arg;
+
+	if (!c->failed && render(c, t) < 0) {
+		fprintf(stderr, "mxtrace: write error on standard output\n");
+		c->code = MXT_EXIT_IOERR;
+		c->failed = 1;
+	}
+	if (!c->failed)
+		c->code = mxt_exit_worse(c->code, mxt_exit_code(&t, 1));
+	c->ndone++;
+	if (c->cfg->format == MXT_FORMAT_OPENMETRICS && !c->failed) {
+		c->kept = mxt_xreallocarray(c->kept, c->nkept + 1, sizeof(*c->kept));
+		c->kept[c->nkept++] = t;
+	} else {
+		mxt_target_free(t);
+	}
+	start_next(c);
+}
+
+static void
+start_next(struct cli *c)
+{
+	const struct batch_line *l;
+	struct mxt_target *t;
+
+	if (c->failed || c->next >= c->nlines)
+		return;
+	l = &c->lines[c->next++];
+	/* The recipient of a TARGET address is already in cfg.to. */
+	t = mxt_engine_target(c->cfg, l->input, l->domain, l->unicode, l->rcpt);
+	mxt_run_start(c->e, t, c->cfg, on_target_done, c);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct mxt_config cfg;
-	struct run r;
-	struct mxt_target *t = NULL;
+	struct cli c;
 	char err[512];
-	int rc, code = MXT_EXIT_SOFTWARE;
-	uint64_t rng;
+	int rc, user_error, code = MXT_EXIT_SOFTWARE;
 	struct batch_line *lines = NULL;
-	struct mxt_target **kept = NULL; /* --format openmetrics: one exposition at the end */
-	size_t nlines = 0, nkept = 0, i;
+	size_t nlines = 0, i;
 
 	/* A reset peer must not kill us through OpenSSL's write(): EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
 	mxt_config_init(&cfg);
+	memset(&c, 0, sizeof(c));
 	err[0] = '\0';
 	rc = mxt_options_parse(argc, argv, &cfg, stdout, err, sizeof(err));
 	if (rc != 0) {
@@ -330,29 +246,12 @@ main(int argc, char **argv)
 		mxt_config_free(&cfg);
 		return MXT_EXIT_USAGE;
 	}
-	memset(&r, 0, sizeof(r));
-	r.cfg = &cfg;
-	r.loop = mxt_loop_new();
-	if (r.loop == NULL) {
-		fprintf(stderr, "mxtrace: cannot create the event loop\n");
-		code = MXT_EXIT_SOFTWARE;
-		goto done;
-	}
-	r.res = mxt_resolver_new(r.loop, &cfg, err, sizeof(err));
-	if (r.res == NULL) {
+	c.e = mxt_engine_new(&cfg, err, sizeof(err), &user_error);
+	if (c.e == NULL) {
 		fprintf(stderr, "mxtrace: %s\n", err);
-		/* Only an address c-ares refuses is the user's error (mxt_resolver_new()
-		 * says "bad --resolver"); a channel that cannot be made is ours. */
-		code = strncmp(err, "bad --resolver", 14) == 0 ? MXT_EXIT_USAGE : MXT_EXIT_SOFTWARE;
+		code = user_error ? MXT_EXIT_USAGE : MXT_EXIT_SOFTWARE;
 		goto done;
 	}
-	r.ctx = mxt_tls_ctx_new(cfg.ca_file, err, sizeof(err));
-	if (r.ctx == NULL) {
-		fprintf(stderr, "mxtrace: %s\n", err);
-		code = cfg.ca_file != NULL ? MXT_EXIT_USAGE : MXT_EXIT_SOFTWARE;
-		goto done;
-	}
-	rng = seed_of(&cfg);
 	if (cfg.batch != NULL) {
 		lines = read_batch(cfg.batch, &nlines, err, sizeof(err));
 		if (lines == NULL || nlines == 0) {
@@ -369,76 +268,28 @@ main(int argc, char **argv)
 		lines = &one;
 		nlines = 1;
 	}
-	code = -1;
-	for (i = 0; i < nlines; i++) {
-		int64_t start = mxt_now_ms();
-		int c;
-
-		/* The recipient of a TARGET address is already in cfg.to. */
-		t = make_target(
-		    &cfg, lines[i].input, lines[i].domain, lines[i].unicode, lines[i].rcpt);
-		if (t == NULL) {
-			fprintf(stderr, "mxtrace: out of memory\n");
-			code = MXT_EXIT_SOFTWARE;
-			goto done;
-		}
-		t->started_unix_ms = wall_ms();
-		r.hard_deadline = start + cfg.timeout_total_ms;
-		if (run_target(&r, t, &rng) < 0) {
-			fprintf(stderr, "mxtrace: out of memory\n");
-			code = MXT_EXIT_SOFTWARE;
-			goto done;
-		}
-		t->duration_ms = mxt_now_ms() - start;
-		if (i > 0 && cfg.format == MXT_FORMAT_TEXT)
-			fputc('\n', stdout);
-		switch (cfg.format) {
-		case MXT_FORMAT_JSON:
-			rc = mxt_render_json(stdout, &t, 1, &cfg);
-			break;
-		case MXT_FORMAT_NAGIOS:
-			rc = mxt_render_nagios(stdout, &t, 1, &cfg);
-			break;
-		case MXT_FORMAT_OPENMETRICS:
-			/* One exposition per run: a batch writes it at the end. */
-			rc = 0;
-			break;
-		case MXT_FORMAT_TEXT:
-		default:
-			rc = mxt_render_text(stdout, &t, 1, &cfg, want_color(&cfg));
-			break;
-		}
-		if (rc < 0) {
-			fprintf(stderr, "mxtrace: write error on standard output\n");
-			code = MXT_EXIT_IOERR;
-			goto done;
-		}
-		c = mxt_exit_code(&t, 1);
-		code = mxt_exit_worse(code, c);
-		if (cfg.format == MXT_FORMAT_OPENMETRICS) {
-			kept = mxt_xreallocarray(kept, nkept + 1, sizeof(*kept));
-			kept[nkept++] = t;
-		} else {
-			mxt_target_free(t);
-		}
-		t = NULL;
+	c.cfg = &cfg;
+	c.lines = lines;
+	c.nlines = nlines;
+	c.code = -1;
+	start_next(&c);
+	if (mxt_loop_run(mxt_engine_loop(c.e)) < 0) {
+		fprintf(stderr, "mxtrace: event loop failure: %s\n", strerror(errno));
+		c.code = MXT_EXIT_SOFTWARE;
 	}
-	if (cfg.format == MXT_FORMAT_OPENMETRICS &&
-	    mxt_render_openmetrics(stdout, kept, nkept, &cfg) < 0) {
+	code = c.code;
+	if (!c.failed && cfg.format == MXT_FORMAT_OPENMETRICS &&
+	    mxt_render_openmetrics(stdout, c.kept, c.nkept, &cfg) < 0) {
 		fprintf(stderr, "mxtrace: write error on standard output\n");
 		code = MXT_EXIT_IOERR;
 	}
 done:
-	for (i = 0; i < nkept; i++)
-		mxt_target_free(kept[i]);
-	free(kept);
+	for (i = 0; i < c.nkept; i++)
+		mxt_target_free(c.kept[i]);
+	free(c.kept);
 	if (cfg.batch != NULL)
 		free_batch(lines, nlines);
-	mxt_target_free(t);
-	if (r.ctx != NULL)
-		SSL_CTX_free(r.ctx);
-	mxt_resolver_free(r.res);
-	mxt_loop_free(r.loop);
+	mxt_engine_free(c.e);
 	mxt_config_free(&cfg);
 	return code;
 }

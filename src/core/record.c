@@ -303,6 +303,7 @@ mxt_target_free(struct mxt_target *t)
 	for (i = 0; i < t->nrcpts; i++)
 		free(t->rcpts[i]);
 	free(t->rcpts);
+	mxt_request_free(&t->request);
 	free(t->dns.resolver);
 	query_free(&t->dns.q_mx);
 	for (i = 0; i < t->dns.nmx; i++) {

@@ -107,7 +107,7 @@ on_ptr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 		ares_free_hostent(he);
 	if (c->ptr != NULL && mxt_valid_hostname(c->ptr)) {
 		run->pending++;
-		mxt_resolver_query(run->r, c->ptr, run->family == AF_INET ? T_A : T_AAAA,
+		mxt_resolver_query_tag(run->r, run, c->ptr, run->family == AF_INET ? T_A : T_AAAA,
 		    &run->q_fwd, on_forward, run);
 	}
 	id_finish(run);
@@ -255,7 +255,7 @@ on_id_deadline(struct mxt_loop *loop, void *arg)
 {
 	struct idrun *run = arg;
 
-	mxt_resolver_cancel(run->r);
+	mxt_resolver_cancel_tag(run->r, run);
 }
 
 int
@@ -282,7 +282,7 @@ mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_
 		c->fcrdns = 0;
 		reverse_name(run->family, run->addr, rev, sizeof(rev));
 		run->pending++;
-		mxt_resolver_query(r, rev, T_PTR, &c->q_ptr, on_ptr, run);
+		mxt_resolver_query_tag(r, run, rev, T_PTR, &c->q_ptr, on_ptr, run);
 	}
 	/* Does the name we may send in EHLO resolve (--ehlo, else the host
 	 * name when it is an FQDN)?  The PTR name is judged by on_forward. */
@@ -297,7 +297,7 @@ mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_
 		}
 		if (cand != NULL && cand[0] != '[') {
 			run->pending++;
-			mxt_resolver_query(r, cand, T_A, &run->q_ehlo, on_ehlo, run);
+			mxt_resolver_query_tag(r, run, cand, T_A, &run->q_ehlo, on_ehlo, run);
 		}
 	}
 	mxt_timer_arm(mxt_resolver_loop(r), &run->deadline,

@@ -228,7 +228,7 @@ query_addresses(struct run *run)
 			aq->idx = i;
 			aq->family = af;
 			run->pending++;
-			mxt_resolver_query(run->r, x->name, af == AF_INET ? T_A : T_AAAA,
+			mxt_resolver_query_tag(run->r, run, x->name, af == AF_INET ? T_A : T_AAAA,
 			    af == AF_INET ? &x->q_a : &x->q_aaaa, on_addr, aq);
 		}
 	}
@@ -388,8 +388,9 @@ on_deadline(struct mxt_loop *loop, void *arg)
 {
 	struct run *run = arg;
 
-	/* Every callback runs now with MXT_DNS_TIMEOUT; finish() follows. */
-	mxt_resolver_cancel(run->r);
+	/* Every callback of this run runs now with MXT_DNS_TIMEOUT; finish()
+	 * follows.  Other targets' queries on the shared channel go on. */
+	mxt_resolver_cancel_tag(run->r, run);
 }
 
 static void
@@ -453,6 +454,6 @@ mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_confi
 		return 0;
 	}
 	run->pending++;
-	mxt_resolver_query(r, t->domain, T_MX, &t->dns.q_mx, on_mx, run);
+	mxt_resolver_query_tag(r, run, t->domain, T_MX, &t->dns.q_mx, on_mx, run);
 	return 0;
 }

@@ -22,12 +22,18 @@ struct mxt_resolver {
 	ares_channel ch;
 	struct mxt_timer timer;
 	int inited;
-	int in_query; /* inside ares_query(): callbacks must wait for the loop */
+	int in_query;	   /* inside ares_query(): callbacks must wait for the loop */
+	struct qctx *live; /* queries whose callback has not run yet */
+	size_t orphans;	   /* cancelled queries c-ares still retries */
+	struct mxt_timer reap;
 };
 
 struct qctx {
 	struct mxt_resolver *r;
-	struct mxt_timer later; /* delivers an answer c-ares gave inside ares_query() */
+	struct qctx *prev, *next; /* in r->live while the callback is owed */
+	const void *tag;	  /* the stage that asked (mxt_resolver_cancel_tag) */
+	int cancelled;		  /* callback already run: c-ares' answer is dropped */
+	struct mxt_timer later;	  /* delivers an answer c-ares gave inside ares_query() */
 	enum mxt_dns_status deferred;
 	struct mxt_dns_query *q;
 	int64_t start;
@@ -136,6 +142,7 @@ mxt_resolver_free(struct mxt_resolver *r)
 		ares_library_cleanup();
 	}
 	mxt_timer_cancel(r->loop, &r->timer);
+	mxt_timer_cancel(r->loop, &r->reap);
 	free(r);
 }
 
@@ -249,8 +256,22 @@ map_status(int st)
 }
 
 static void
-deliver(struct qctx *c, enum mxt_dns_status s, const unsigned char *abuf, int alen)
+unlink_live(struct qctx *c)
 {
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (c->r->live == c)
+		c->r->live = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Run the caller's callback once.  free_it: c-ares is done with c too. */
+static void
+deliver(struct qctx *c, enum mxt_dns_status s, const unsigned char *abuf, int alen, int free_it)
+{
+	unlink_live(c);
 	if (c->q != NULL) {
 		c->q->status = s;
 		c->q->duration_ms = mxt_now_ms() - c->start;
@@ -258,7 +279,31 @@ deliver(struct qctx *c, enum mxt_dns_status s, const unsigned char *abuf, int al
 			c->q->ttl = answer_ttl(abuf, alen, c->type);
 	}
 	c->cb(c->arg, s, s == MXT_DNS_OK ? abuf : NULL, s == MXT_DNS_OK ? alen : 0);
-	free(c);
+	if (free_it) {
+		free(c);
+	} else {
+		c->cancelled = 1; /* c-ares still holds c: freed in on_answer */
+		c->r->orphans++;
+	}
+}
+
+/* Nobody waits for an answer any more: stop c-ares retrying the cancelled
+ * queries (from the loop: not inside a c-ares callback). */
+static void
+on_reap(struct mxt_loop *loop, void *arg)
+{
+	struct mxt_resolver *r = arg;
+
+	if (r->live == NULL && r->orphans > 0)
+		ares_cancel(r->ch);
+	arm_timer(r);
+}
+
+static void
+maybe_reap(struct mxt_resolver *r)
+{
+	if (r->live == NULL && r->orphans > 0)
+		mxt_timer_arm(r->loop, &r->reap, mxt_now_ms(), on_reap, r);
 }
 
 static void
@@ -266,15 +311,21 @@ on_later(struct mxt_loop *loop, void *arg)
 {
 	struct qctx *c = arg;
 
-	deliver(c, c->deferred, NULL, 0);
+	deliver(c, c->deferred, NULL, 0, 1);
 }
 
 static void
 on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 {
 	struct qctx *c = arg;
+	struct mxt_resolver *r = c->r;
 	enum mxt_dns_status s = map_status(st);
 
+	if (c->cancelled) { /* mxt_resolver_cancel_tag() answered already */
+		r->orphans--;
+		free(c);
+		return;
+	}
 	if (c->q != NULL && s == MXT_DNS_ERROR && c->q->error == NULL)
 		c->q->error = mxt_xstrdup(ares_strerror(st));
 	if (c->r->in_query) {
@@ -284,12 +335,20 @@ on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 		mxt_timer_arm(c->r->loop, &c->later, mxt_now_ms(), on_later, c);
 		return;
 	}
-	deliver(c, s, abuf, alen);
+	deliver(c, s, abuf, alen, 1);
+	maybe_reap(r);
 }
 
 void
 mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mxt_dns_query *q,
     mxt_query_cb *cb, void *arg)
+{
+	mxt_resolver_query_tag(r, NULL, name, type, q, cb, arg);
+}
+
+void
+mxt_resolver_query_tag(struct mxt_resolver *r, const void *tag, const char *name, int type,
+    struct mxt_dns_query *q, mxt_query_cb *cb, void *arg)
 {
 	/* Never NULL (out of memory aborts), so cb is never called from
 	 * here: every answer, even an immediate failure, comes from the loop. */
@@ -301,6 +360,11 @@ mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, struct mx
 	c->type = type;
 	c->cb = cb;
 	c->arg = arg;
+	c->tag = tag;
+	c->next = r->live;
+	if (r->live != NULL)
+		r->live->prev = c;
+	r->live = c;
 	r->in_query = 1;
 	ares_query(r->ch, name, 1 /* C_IN */, type, on_answer, c);
 	r->in_query = 0;
@@ -312,6 +376,37 @@ mxt_resolver_cancel(struct mxt_resolver *r)
 {
 	ares_cancel(r->ch);
 	arm_timer(r);
+}
+
+/* One stage's deadline must not cut the queries of other targets sharing
+ * the channel: answer only the queries tagged tag, with MXT_DNS_TIMEOUT,
+ * and drop c-ares' answer when it comes.  Queries the callbacks start are
+ * not cancelled (they carry their own c-ares timeout). */
+void
+mxt_resolver_cancel_tag(struct mxt_resolver *r, const void *tag)
+{
+	struct qctx *c, *next, *mine = NULL;
+
+	for (c = r->live; c != NULL; c = next) {
+		next = c->next;
+		if (c->tag != tag || tag == NULL)
+			continue;
+		unlink_live(c);
+		c->next = mine; /* a private list: callbacks may add queries */
+		mine = c;
+	}
+	for (c = mine; c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		if (mxt_timer_armed(&c->later)) {
+			/* Failed inside ares_query(): c-ares is done with it. */
+			mxt_timer_cancel(r->loop, &c->later);
+			deliver(c, MXT_DNS_TIMEOUT, NULL, 0, 1);
+		} else {
+			deliver(c, MXT_DNS_TIMEOUT, NULL, 0, 0);
+		}
+	}
+	maybe_reap(r);
 }
 
 /* splitmix64: small, seedable, good enough for shuffling. */

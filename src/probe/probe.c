@@ -19,7 +19,7 @@
 #include "mxtrace/probe.h"
 #include "mxtrace/xalloc.h"
 
-struct probe {
+struct mxt_probe {
 	struct mxt_loop *loop;
 	SSL_CTX *ctx;
 	struct mxt_target *t;
@@ -39,9 +39,9 @@ struct probe {
 	int aborting; /* inside on_deadline: connections finish one by one */
 };
 
-static void start_some(struct probe *pr);
+static void start_some(struct mxt_probe *pr);
 static void on_idle(struct mxt_loop *loop, void *arg);
-static void all_done(struct probe *pr);
+static void all_done(struct mxt_probe *pr);
 static void on_deadline(struct mxt_loop *loop, void *arg);
 
 static int
@@ -62,7 +62,7 @@ mode_of(int port, int tls_on_connect)
 
 /* Plan one attempt per address of every usable exchanger. */
 static int
-plan(struct probe *pr, int port, int canary)
+plan(struct mxt_probe *pr, int port, int canary)
 {
 	struct mxt_target *t = pr->t;
 	size_t i, j;
@@ -90,7 +90,7 @@ plan(struct probe *pr, int port, int canary)
 }
 
 static void
-all_done(struct probe *pr)
+all_done(struct mxt_probe *pr)
 {
 	size_t i;
 
@@ -108,7 +108,7 @@ all_done(struct probe *pr)
 /* Every port-25 attempt timed out at connect: try 587 and 465 (connect
  * only) on the same addresses, to tell egress blocking apart. */
 static int
-need_canary(const struct probe *pr)
+need_canary(const struct mxt_probe *pr)
 {
 	size_t i, n = 0;
 
@@ -144,7 +144,7 @@ delivery_settled(const struct mxt_attempt *a)
 static void
 on_conn_done(void *arg, struct mxt_conn *c)
 {
-	struct probe *pr = arg;
+	struct mxt_probe *pr = arg;
 
 	pr->running--;
 	if (pr->cfg->send && pr->next > 0 && delivery_settled(&pr->t->attempts[pr->next - 1]))
@@ -158,7 +158,7 @@ on_conn_done(void *arg, struct mxt_conn *c)
  * plan_phase() append attempts, and run them under the same deadline.
  * plan_phase returns how many it added, or -1 on ENOMEM. */
 static void
-start_phase(struct probe *pr, long (*plan_phase)(struct probe *))
+start_phase(struct mxt_probe *pr, long (*plan_phase)(struct mxt_probe *))
 {
 	size_t i, before = pr->t->nattempts;
 	long added;
@@ -185,7 +185,7 @@ start_phase(struct probe *pr, long (*plan_phase)(struct probe *))
 }
 
 static long
-plan_canaries(struct probe *pr)
+plan_canaries(struct mxt_probe *pr)
 {
 	size_t before = pr->t->nattempts;
 
@@ -196,7 +196,7 @@ plan_canaries(struct probe *pr)
 }
 
 static void
-start_some(struct probe *pr)
+start_some(struct mxt_probe *pr)
 {
 	size_t cap = pr->cfg->send     ? 1
 	    : pr->cfg->concurrency > 0 ? (size_t)pr->cfg->concurrency
@@ -247,7 +247,7 @@ start_some(struct probe *pr)
  * ("may") and Exim retry in plaintext, so mail still flows.  Try each such
  * address once more without TLS to see what they would see. */
 static long
-plan_plaintext_retries(struct probe *pr)
+plan_plaintext_retries(struct mxt_probe *pr)
 {
 	size_t i, n = pr->t->nattempts;
 	long added = 0;
@@ -278,7 +278,7 @@ plan_plaintext_retries(struct probe *pr)
 static void
 on_idle(struct mxt_loop *loop, void *arg)
 {
-	struct probe *pr = arg;
+	struct mxt_probe *pr = arg;
 
 	if (!pr->retry_phase && !pr->canary_phase && !pr->cfg->send && !pr->aborted)
 		start_phase(pr, plan_plaintext_retries);
@@ -291,7 +291,7 @@ on_idle(struct mxt_loop *loop, void *arg)
 static void
 on_deadline(struct mxt_loop *loop, void *arg)
 {
-	struct probe *pr = arg;
+	struct mxt_probe *pr = arg;
 	size_t i, n = pr->t->nattempts;
 
 	pr->canary_phase = 1; /* no canary after the deadline */
@@ -309,11 +309,11 @@ on_deadline(struct mxt_loop *loop, void *arg)
 	start_some(pr);
 }
 
-int
+struct mxt_probe *
 mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
     const struct mxt_config *cfg, int64_t hard_deadline, mxt_probe_done_cb *done, void *arg)
 {
-	struct probe *pr = mxt_xcalloc(1, sizeof(*pr));
+	struct mxt_probe *pr = mxt_xcalloc(1, sizeof(*pr));
 
 	pr->loop = loop;
 	pr->ctx = ctx;
@@ -354,10 +354,20 @@ mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
 	pr->canary_sp.quit_after = MXT_QUIT_AFTER_CONNECT;
 	if (plan(pr, default_port(cfg), 0) < 0) {
 		free(pr);
-		return -1;
+		return NULL;
 	}
 	pr->conns = mxt_xcalloc(t->nattempts ? t->nattempts : 1, sizeof(*pr->conns));
 	mxt_timer_arm(loop, &pr->deadline, hard_deadline, on_deadline, pr);
 	start_some(pr);
-	return 0;
+	return pr;
+}
+
+void
+mxt_probe_cancel(struct mxt_probe *pr)
+{
+	if (pr->finished || pr->aborted)
+		return;
+	pr->hard = mxt_now_ms();
+	/* From the loop, so done never runs inside the caller. */
+	mxt_timer_arm(pr->loop, &pr->deadline, pr->hard, on_deadline, pr);
 }

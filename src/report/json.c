@@ -298,6 +298,52 @@ client_json(const struct mxt_client *c)
 	return o;
 }
 
+/* What was asked (the record's request section; never the password). */
+static cJSON *
+request_json(const struct mxt_target *t)
+{
+	const struct mxt_request *r = &t->request;
+	cJSON *o = cJSON_CreateObject(), *rc = cJSON_CreateArray(), *au, *to;
+	size_t i;
+
+	add_str(o, "sender", t->sender);
+	for (i = 0; i < t->nrcpts; i++)
+		cJSON_AddItemToArray(rc, jstr(t->rcpts[i]));
+	cJSON_AddItemToObject(o, "recipients", rc);
+	add_str(o, "server", r->server);
+	if (r->port > 0)
+		cJSON_AddNumberToObject(o, "port", r->port);
+	else
+		cJSON_AddNullToObject(o, "port");
+	cJSON_AddBoolToObject(o, "submission", r->submission);
+	cJSON_AddBoolToObject(o, "tls_on_connect", r->tls_on_connect);
+	cJSON_AddStringToObject(o, "starttls", mxt_starttls_mode_name(r->starttls));
+	if (r->auth_user != NULL) {
+		au = cJSON_CreateObject();
+		add_str(au, "user", r->auth_user);
+		add_str(au, "mechanism", r->auth_mech);
+		cJSON_AddItemToObject(o, "auth", au);
+	} else {
+		cJSON_AddNullToObject(o, "auth");
+	}
+	cJSON_AddNumberToObject(o, "size", (double)r->size);
+	cJSON_AddStringToObject(o, "quit_after", mxt_quit_after_name(r->quit_after));
+	cJSON_AddBoolToObject(o, "send", r->send);
+	cJSON_AddNumberToObject(o, "cert_warn_days", r->cert_warn_days);
+	cJSON_AddStringToObject(o, "family", mxt_family_name(r->family));
+	add_str(o, "source", r->source);
+	add_str(o, "ehlo", r->ehlo);
+	to = cJSON_CreateObject();
+	cJSON_AddNumberToObject(to, "connect", (double)r->timeout_connect_ms);
+	cJSON_AddNumberToObject(to, "banner", (double)r->timeout_banner_ms);
+	cJSON_AddNumberToObject(to, "command", (double)r->timeout_command_ms);
+	cJSON_AddNumberToObject(to, "total", (double)r->timeout_total_ms);
+	cJSON_AddNumberToObject(to, "dns", r->dns_timeout_ms);
+	cJSON_AddNumberToObject(to, "dns_tries", r->dns_tries);
+	cJSON_AddItemToObject(o, "timeouts_ms", to);
+	return o;
+}
+
 static cJSON *
 target_json(const struct mxt_target *t, const struct mxt_config *cfg)
 {
@@ -322,6 +368,7 @@ target_json(const struct mxt_target *t, const struct mxt_config *cfg)
 		cJSON_AddItemToArray(rc, jstr(t->rcpts[i]));
 	cJSON_AddItemToObject(tg, "recipients", rc);
 	cJSON_AddItemToObject(o, "target", tg);
+	cJSON_AddItemToObject(o, "request", request_json(t));
 	cJSON_AddItemToObject(o, "dns", dns_json(&t->dns));
 	cJSON_AddItemToObject(o, "client", client_json(&t->client));
 	for (i = 0; i < t->nattempts; i++)

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine (include/mxtrace/engine.h): one loop, one c-ares channel and
+ * one TLS context shared by every target, and the per-target pipeline
+ * chained by completion callbacks: DNS stage, then the client identity
+ * (local address, PTR and forward confirmation, EHLO name), then the probe
+ * stage, then the report stage, each started by the previous one's
+ * callback for that target.  It wires stages; it does not judge (the report
+ * stage does) and it never writes to stdout (the caller renders).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "mxtrace/dns.h"
+#include "mxtrace/engine.h"
+#include "mxtrace/escape.h"
+#include "mxtrace/log.h"
+#include "mxtrace/probe.h"
+#include "mxtrace/report.h"
+#include "mxtrace/tls.h"
+#include "mxtrace/xalloc.h"
+
+struct mxt_engine {
+	const struct mxt_config *cfg;
+	struct mxt_loop *loop;
+	struct mxt_resolver *res;
+	SSL_CTX *ctx;
+	uint64_t rng; /* equal-preference MX shuffle (RFC 5321 §5.1), shared */
+	size_t nruns;
+};
+
+enum run_stage { RUN_DNS = 0, RUN_IDENTITY, RUN_PROBE, RUN_EGRESS_ID, RUN_REPORT };
+
+struct mxt_run {
+	struct mxt_engine *e;
+	struct mxt_target *t;
+	const struct mxt_config *cfg;
+	mxt_run_done_cb *done;
+	void *arg;
+	enum run_stage stage;
+	struct mxt_probe *probe; /* while stage == RUN_PROBE */
+	int64_t start, hard;	 /* monotonic ms */
+	int cancelled;
+	struct mxt_timer later; /* the report stage runs from a fresh loop turn */
+};
+
+static int64_t
+wall_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static uint64_t
+seed_of(const struct mxt_config *cfg)
+{
+	uint64_t s = 0;
+
+	if (cfg->have_seed)
+		return cfg->seed;
+	if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s))
+		s = (uint64_t)wall_ms() ^ (uint64_t)getpid();
+	return s;
+}
+
+struct mxt_engine *
+mxt_engine_new(const struct mxt_config *cfg, char *err, size_t errlen, int *user_error)
+{
+	struct mxt_engine *e = mxt_xcalloc(1, sizeof(*e));
+
+	if (user_error != NULL)
+		*user_error = 0;
+	e->cfg = cfg;
+	e->rng = seed_of(cfg);
+	e->loop = mxt_loop_new();
+	if (e->loop == NULL) {
+		snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
+		goto fail;
+	}
+	e->res = mxt_resolver_new(e->loop, cfg, err, errlen);
+	if (e->res == NULL) {
+		/* Only an address c-ares refuses is the user's error
+		 * (mxt_resolver_new() says "bad --resolver"). */
+		if (user_error != NULL && strncmp(err, "bad --resolver", 14) == 0)
+			*user_error = 1;
+		goto fail;
+	}
+	e->ctx = mxt_tls_ctx_new(cfg->ca_file, err, errlen);
+	if (e->ctx == NULL) {
+		if (user_error != NULL && cfg->ca_file != NULL)
+			*user_error = 1;
+		goto fail;
+	}
+	return e;
+fail:
+	mxt_engine_free(e);
+	return NULL;
+}
+
+void
+mxt_engine_free(struct mxt_engine *e)
+{
+	if (e == NULL)
+		return;
+	if (e->ctx != NULL)
+		SSL_CTX_free(e->ctx);
+	mxt_resolver_free(e->res);
+	mxt_loop_free(e->loop);
+	free(e);
+}
+
+struct mxt_loop *
+mxt_engine_loop(const struct mxt_engine *e)
+{
+	return e->loop;
+}
+
+size_t
+mxt_engine_runs(const struct mxt_engine *e)
+{
+	return e->nruns;
+}
+
+struct mxt_target *
+mxt_engine_target(const struct mxt_config *cfg, const char *input, const char *domain,
+    const char *unicode, const char *rcpt)
+{
+	struct mxt_target *t = mxt_target_new();
+	size_t i, n;
+
+	t->input = mxt_xstrdup(input != NULL ? input : "");
+	if (domain == NULL && cfg->nto > 0 && strrchr(cfg->to[0], '@') != NULL)
+		domain = unicode = strrchr(cfg->to[0], '@') + 1; /* --server: the recipient's */
+	if (domain != NULL) {
+		t->domain = mxt_xstrdup(domain);
+		t->domain_unicode = mxt_xstrdup(unicode != NULL ? unicode : domain);
+	}
+	t->sender = mxt_xstrdup(cfg->from != NULL ? cfg->from : "");
+	n = rcpt == NULL && cfg->nto > 0 ? cfg->nto : 1;
+	t->rcpts = mxt_xcalloc(n, sizeof(*t->rcpts));
+	if (rcpt != NULL) {
+		t->rcpts[0] = mxt_xstrdup(rcpt);
+	} else if (cfg->nto > 0) {
+		for (i = 0; i < cfg->nto; i++)
+			t->rcpts[i] = mxt_xstrdup(cfg->to[i]);
+	} else {
+		/* RFC 5321 §4.5.1: every domain must accept postmaster. */
+		const char *d = domain != NULL ? domain : "localhost";
+		size_t len = strlen(d) + sizeof("postmaster@");
+
+		t->rcpts[0] = mxt_xmalloc(len);
+		snprintf(t->rcpts[0], len, "postmaster@%s", d);
+	}
+	t->nrcpts = n;
+	mxt_request_from_config(&t->request, cfg);
+	return t;
+}
+
+/* ---- -v: one line per stage and per attempt on stderr ---- */
+
+static void
+log_dns(const struct mxt_target *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->dns.nmx; i++)
+		n += t->dns.mx[i].naddrs;
+	mxt_log(1, "%s: DNS stage: MX %s (%s), %zu exchanger(s), %zu address(es), %lld ms",
+	    t->input, mxt_dns_status_name(t->dns.q_mx.status), mxt_mx_source_name(t->dns.source),
+	    t->dns.nmx, n, (long long)t->dns.duration_ms);
+}
+
+static void
+log_probe(const struct mxt_target *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nattempts; i++) {
+		const struct mxt_attempt *a = &t->attempts[i];
+		char *name = mxt_escape_str(t->dns.mx[a->mx_index].name, 255);
+
+		mxt_log(1, "%s: attempt %s %s port %d: connect %s, ended %s at %s, %lld ms",
+		    t->input, name != NULL ? name : "?", a->addr.text, a->port,
+		    mxt_conn_status_name(a->connect), mxt_end_name(a->end),
+		    mxt_stage_name(a->end_stage), (long long)a->duration_ms);
+		free(name);
+		for (j = 0; mxt_log_level() >= 2 && j < a->ntranscript; j++) {
+			const struct mxt_tline *l = &a->transcript[j];
+			char *e = mxt_escape(l->text, l->len, 0);
+
+			mxt_log(2, "  %6lld ms %s %s", (long long)l->t_ms,
+			    l->dir == MXT_DIR_CLIENT	   ? "->"
+				: l->dir == MXT_DIR_SERVER ? "<-"
+							   : "**",
+			    e != NULL ? e : "?");
+			free(e);
+		}
+	}
+}
+
+/* ---- the pipeline of one target ---- */
+
+static void on_dns(struct mxt_target *t, void *arg);
+static void on_identity(struct mxt_target *t, void *arg);
+static void on_probe(struct mxt_target *t, void *arg);
+static void on_egress_identity(struct mxt_target *t, void *arg);
+
+/* The report stage, then the caller's callback; the run ends here. */
+static void
+on_report(struct mxt_loop *loop, void *arg)
+{
+	struct mxt_run *run = arg;
+	struct mxt_target *t = run->t;
+
+	run->stage = RUN_REPORT;
+	if (mxt_classify(t, run->cfg) < 0)
+		mxt_log(0, "%s: out of memory while classifying", t->input);
+	t->duration_ms = mxt_now_ms() - run->start;
+	run->e->nruns--;
+	run->done(t, run->arg);
+	free(run);
+}
+
+/* Go to the report stage from a fresh loop turn (never inside a stage's
+ * own call chain, never inside mxt_run_start()). */
+static void
+to_report(struct mxt_run *run)
+{
+	run->stage = RUN_REPORT;
+	run->probe = NULL;
+	mxt_timer_arm(run->e->loop, &run->later, mxt_now_ms(), on_report, run);
+}
+
+static void
+on_dns(struct mxt_target *t, void *arg)
+{
+	struct mxt_run *run = arg;
+
+	log_dns(t);
+	if (run->cancelled) {
+		to_report(run);
+		return;
+	}
+	run->stage = RUN_IDENTITY;
+	mxt_identity_local(t, run->cfg);
+	if (mxt_identity_run(run->e->res, t, run->cfg, run->hard, on_identity, run) < 0)
+		to_report(run);
+}
+
+static void
+on_identity(struct mxt_target *t, void *arg)
+{
+	struct mxt_run *run = arg;
+
+	mxt_identity_choose_ehlo(t, run->cfg);
+	mxt_log(1, "%s: client: local %s, PTR %s%s, EHLO name %s (%s)", t->input,
+	    t->client.local_v4 != NULL ? t->client.local_v4 : "-",
+	    t->client.ptr != NULL ? "present" : "missing",
+	    t->client.fcrdns ? " (forward-confirmed)" : "", t->client.ehlo_name,
+	    t->client.ehlo_from);
+	if (run->cancelled) {
+		to_report(run);
+		return;
+	}
+	run->stage = RUN_PROBE;
+	run->probe =
+	    mxt_probe_run(run->e->loop, run->e->ctx, t, run->cfg, run->hard, on_probe, run);
+	if (run->probe == NULL)
+		to_report(run);
+}
+
+static void
+on_probe(struct mxt_target *t, void *arg)
+{
+	struct mxt_run *run = arg;
+
+	run->probe = NULL; /* freed by the probe stage when this returns */
+	log_probe(t);
+	/* A server told us our public address: look that one up too. */
+	if (!run->cancelled && mxt_identity_egress_seen(t)) {
+		mxt_log(
+		    1, "%s: a server saw us as %s: looking up its PTR", t->input, t->client.egress);
+		run->stage = RUN_EGRESS_ID;
+		if (mxt_identity_run(
+			run->e->res, t, run->cfg, run->hard, on_egress_identity, run) == 0)
+			return;
+	}
+	to_report(run);
+}
+
+static void
+on_egress_identity(struct mxt_target *t, void *arg)
+{
+	to_report(arg);
+}
+
+struct mxt_run *
+mxt_run_start(struct mxt_engine *e, struct mxt_target *t, const struct mxt_config *cfg,
+    mxt_run_done_cb *done, void *arg)
+{
+	struct mxt_run *run = mxt_xcalloc(1, sizeof(*run));
+
+	run->e = e;
+	run->t = t;
+	run->cfg = cfg != NULL ? cfg : e->cfg;
+	run->done = done;
+	run->arg = arg;
+	run->start = mxt_now_ms();
+	run->hard = run->start + run->cfg->timeout_total_ms;
+	t->started_unix_ms = wall_ms();
+	e->nruns++;
+	run->stage = RUN_DNS;
+	if (mxt_dns_run(e->res, t, run->cfg, &e->rng, run->hard, on_dns, run) < 0)
+		to_report(run);
+	return run;
+}
+
+void
+mxt_run_cancel(struct mxt_run *run)
+{
+	if (run->cancelled)
+		return;
+	run->cancelled = 1;
+	run->hard = mxt_now_ms();
+	/* The DNS and identity lookups end by their own deadlines (bounded by
+	 * the DNS stage's); the probe stage is aborted now. */
+	if (run->stage == RUN_PROBE && run->probe != NULL)
+		mxt_probe_cancel(run->probe);
+}
