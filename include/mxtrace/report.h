@@ -11,10 +11,10 @@
 #include "mxtrace/config.h"
 #include "mxtrace/record.h"
 
-/* Classify what the DNS and probe stages observed: append findings
- * (diagnosis codes with evidence and hints) and set the verdict.
- * Returns 0, or -1 on ENOMEM. */
-int mxt_classify(struct mxt_target *t, const struct mxt_config *cfg);
+/* Classify what the DNS and probe stages observed, judged against what was
+ * asked (t->request): append findings (diagnosis codes with evidence and
+ * hints) and set the verdict.  Returns 0, or -1 on ENOMEM. */
+int mxt_classify(struct mxt_target *t);
 
 /* One entry of the diagnosis catalogue (generated from diagnoses.def). */
 struct mxt_diagnosis {
@@ -29,13 +29,21 @@ const struct mxt_diagnosis *mxt_diagnoses(size_t *n);
 /* Look up a code; NULL if unknown. */
 const struct mxt_diagnosis *mxt_diagnosis_find(const char *code);
 
+/* How to render, chosen by the caller (the records say what happened and
+ * what was asked; these say only how to show it). */
+struct mxt_render_opts {
+	int transcript; /* text: every attempt's transcript */
+	int compact;	/* JSON: one document per line (JSON Lines) */
+	int color;	/* text: ANSI colours */
+};
+
 /* Renderers write only to out.  Return 0, or -1 on a write error. */
 int mxt_render_json(
-    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
-int mxt_render_text(FILE *out, struct mxt_target *const *targets, size_t n,
-    const struct mxt_config *cfg, int color);
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_render_opts *o);
+int mxt_render_text(
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_render_opts *o);
 int mxt_render_nagios(
-    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_render_opts *o);
 
 /* Metrics exposition formats (docs/metrics.md).  Every family is a gauge, so
  * both parse the same series; OpenMetrics adds "# UNIT" lines and "# EOF". */
@@ -51,10 +59,9 @@ const char *mxt_metrics_content_type(enum mxt_metrics_format f);
  * without it (an exporter's /probe, where Prometheus adds the instance
  * label) n must be 1. */
 int mxt_render_metrics(FILE *out, struct mxt_target *const *targets, size_t n,
-    const struct mxt_config *cfg, enum mxt_metrics_format f, int target_label);
+    enum mxt_metrics_format f, int target_label);
 /* mxt_render_metrics() in OpenMetrics with target labels (--format openmetrics). */
-int mxt_render_openmetrics(
-    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg);
+int mxt_render_openmetrics(FILE *out, struct mxt_target *const *targets, size_t n);
 
 /* The MTA software an attempt's 220 greeting names (RFC 5321 §4.3.1 lets
  * the server put anything after its name): a lower-case name from a fixed

@@ -165,19 +165,23 @@ static int
 render(struct cli *c, struct mxt_target *t)
 {
 	const struct mxt_config *cfg = c->cfg;
+	struct mxt_render_opts ro;
 
 	if (c->ndone > 0 && cfg->format == MXT_FORMAT_TEXT)
 		fputc('\n', stdout);
+	ro.transcript = cfg->transcript;
+	ro.compact = cfg->batch != NULL;
+	ro.color = want_color(cfg);
 	switch (cfg->format) {
 	case MXT_FORMAT_JSON:
-		return mxt_render_json(stdout, &t, 1, cfg);
+		return mxt_render_json(stdout, &t, 1, &ro);
 	case MXT_FORMAT_NAGIOS:
-		return mxt_render_nagios(stdout, &t, 1, cfg);
+		return mxt_render_nagios(stdout, &t, 1, &ro);
 	case MXT_FORMAT_OPENMETRICS:
 		return 0; /* one exposition per run: written at the end */
 	case MXT_FORMAT_TEXT:
 	default:
-		return mxt_render_text(stdout, &t, 1, cfg, want_color(cfg));
+		return mxt_render_text(stdout, &t, 1, &ro);
 	}
 }
 
@@ -279,7 +283,7 @@ main(int argc, char **argv)
 	}
 	code = c.code;
 	if (!c.failed && cfg.format == MXT_FORMAT_OPENMETRICS &&
-	    mxt_render_openmetrics(stdout, c.kept, c.nkept, &cfg) < 0) {
+	    mxt_render_openmetrics(stdout, c.kept, c.nkept) < 0) {
 		fprintf(stderr, "mxtrace: write error on standard output\n");
 		code = MXT_EXIT_IOERR;
 	}

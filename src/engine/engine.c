@@ -220,7 +220,7 @@ on_report(struct mxt_loop *loop, void *arg)
 	struct mxt_target *t = run->t;
 
 	run->stage = RUN_REPORT;
-	if (mxt_classify(t, run->cfg) < 0)
+	if (mxt_classify(t) < 0)
 		mxt_log(0, "%s: out of memory while classifying", t->input);
 	t->duration_ms = mxt_now_ms() - run->start;
 	run->e->nruns--;

@@ -355,8 +355,8 @@ classify_tls(struct ctx *c, const struct mxt_attempt *a, struct outcome *o)
 							  : NULL;
 	const struct mxt_exchanger *x =
 	    a->mx_index < c->t->dns.nmx ? &c->t->dns.mx[a->mx_index] : NULL;
-	enum mxt_starttls_mode mode = c->cfg != NULL ? c->cfg->starttls : MXT_STARTTLS_AUTO;
-	int warn_days = c->cfg != NULL ? c->cfg->cert_warn_days : MXT_CERT_WARN_DAYS_DEFAULT;
+	enum mxt_starttls_mode mode = c->t->request.starttls;
+	int warn_days = c->t->request.cert_warn_days;
 	int ended = !session_went_past(a, MXT_STAGE_TLS);
 	struct sb ev = {0};
 	size_t i;
@@ -448,35 +448,34 @@ classify_tls(struct ctx *c, const struct mxt_attempt *a, struct outcome *o)
 static void
 classify_caps(struct ctx *c, const struct mxt_attempt *a)
 {
-	const struct mxt_config *cfg = c->cfg;
+	const struct mxt_request *req = &c->t->request;
 	const struct mxt_caps *k = a->have_caps ? &a->caps : NULL;
 	struct sb ev = {0};
 	size_t i;
 	int has_auth_step = 0;
 
-	if (k == NULL || cfg == NULL)
+	if (k == NULL)
 		return;
 	for (i = 0; i < a->nsteps; i++)
 		if (a->steps[i].stage == MXT_STAGE_AUTH)
 			has_auth_step = 1;
-	if (cfg->user != NULL && *cfg->user != '\0' && !has_auth_step) {
+	if (req->auth_user != NULL && !has_auth_step) {
 		if (!(k->flags & MXT_CAP_AUTH)) {
 			mxt_sb_puts(&ev, "EHLO offers: ");
 			sb_keywords(&ev, k);
 			mxt_sb_puts(&ev, " (no AUTH)");
 			mxt_emit_a(c, a, DIAG_AUTH_NOT_OFFERED, &ev);
-		} else if (cfg->auth_mech != NULL && *cfg->auth_mech != '\0' &&
-		    !caps_has_mech(k, cfg->auth_mech)) {
-			mxt_sb_printf(&ev, "asked for %s; the server offers", cfg->auth_mech);
+		} else if (req->auth_mech != NULL && !caps_has_mech(k, req->auth_mech)) {
+			mxt_sb_printf(&ev, "asked for %s; the server offers", req->auth_mech);
 			for (i = 0; i < k->nauth; i++)
 				mxt_sb_printf(&ev, " %s", k->auth[i] != NULL ? k->auth[i] : "");
 			mxt_emit_a(c, a, DIAG_AUTH_MECHANISM_UNSUPPORTED, &ev);
 		}
 	}
 	/* RFC 1870 §6: a declared size over the limit is refused at MAIL. */
-	if (cfg->size > 0 && (k->flags & MXT_CAP_SIZE) && k->size > 0 && cfg->size > k->size) {
+	if (req->size > 0 && (k->flags & MXT_CAP_SIZE) && k->size > 0 && req->size > k->size) {
 		mxt_sb_printf(&ev, "the message is %llu bytes; the server's SIZE limit is %llu",
-		    (unsigned long long)cfg->size, (unsigned long long)k->size);
+		    (unsigned long long)req->size, (unsigned long long)k->size);
 		mxt_emit_a(c, a, DIAG_SIZE_EXCEEDED, &ev);
 	}
 }

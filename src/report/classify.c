@@ -25,7 +25,7 @@
 #include "classify.h"
 
 int
-mxt_classify(struct mxt_target *t, const struct mxt_config *cfg)
+mxt_classify(struct mxt_target *t)
 {
 	struct ctx *c;
 	struct outcome *out = NULL;
@@ -36,7 +36,6 @@ mxt_classify(struct mxt_target *t, const struct mxt_config *cfg)
 		return -1;
 	c = mxt_xcalloc(1, sizeof(*c));
 	c->t = t;
-	c->cfg = cfg;
 	c->cat = mxt_diagnoses(&ncat);
 	if (ncat != DIAG_COUNT) {
 		free(c);

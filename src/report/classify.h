@@ -106,7 +106,6 @@ struct egress {
 
 struct ctx {
 	struct mxt_target *t;
-	const struct mxt_config *cfg;
 	const struct mxt_diagnosis *cat;
 	int oom;
 	int seen[DIAG_COUNT]; /* finding index + 1, per code, in the current scope */

@@ -345,7 +345,7 @@ request_json(const struct mxt_target *t)
 }
 
 static cJSON *
-target_json(const struct mxt_target *t, const struct mxt_config *cfg)
+target_json(const struct mxt_target *t)
 {
 	cJSON *o = cJSON_CreateObject(), *tg = cJSON_CreateObject(), *rc = cJSON_CreateArray();
 	cJSON *at = cJSON_CreateArray(), *fi = cJSON_CreateArray(), *v = cJSON_CreateObject();
@@ -397,15 +397,15 @@ target_json(const struct mxt_target *t, const struct mxt_config *cfg)
 
 int
 mxt_render_json(
-    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg)
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_render_opts *ro)
 {
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
-		cJSON *o = target_json(targets[i], cfg);
+		cJSON *o = target_json(targets[i]);
 		/* One pretty document for one target; JSON Lines for a batch. */
-		char *s = n == 1 && cfg->batch == NULL ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+		char *s = n == 1 && !ro->compact ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
 
 		cJSON_Delete(o);
 		if (s == NULL)

@@ -347,11 +347,10 @@ attempt_families(struct mw *w, struct mxt_target *const *targets, size_t n)
 
 int
 mxt_render_metrics(FILE *out, struct mxt_target *const *targets, size_t n,
-    const struct mxt_config *cfg, enum mxt_metrics_format f, int target_label)
+    enum mxt_metrics_format f, int target_label)
 {
 	struct mw w;
 
-	(void)cfg;
 	if (!target_label && n > 1)
 		return -1; /* the series of two targets would collide */
 	memset(&w, 0, sizeof(w));
@@ -366,8 +365,7 @@ mxt_render_metrics(FILE *out, struct mxt_target *const *targets, size_t n,
 }
 
 int
-mxt_render_openmetrics(
-    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg)
+mxt_render_openmetrics(FILE *out, struct mxt_target *const *targets, size_t n)
 {
-	return mxt_render_metrics(out, targets, n, cfg, MXT_METRICS_OPENMETRICS, 1);
+	return mxt_render_metrics(out, targets, n, MXT_METRICS_OPENMETRICS, 1);
 }

@@ -165,7 +165,7 @@ render_transcript(struct out *o, const struct mxt_target *t)
 }
 
 static void
-render_one(struct out *o, const struct mxt_target *t, const struct mxt_config *cfg)
+render_one(struct out *o, const struct mxt_target *t, const struct mxt_render_opts *ro)
 {
 	char st[16];
 	size_t i, j;
@@ -222,21 +222,21 @@ render_one(struct out *o, const struct mxt_target *t, const struct mxt_config *c
 	pr_s(o, t->client.ehlo_name);
 	pr(o, " (%s)\n", t->client.ehlo_from ? t->client.ehlo_from : "-");
 	render_attempts(o, t);
-	if (cfg->transcript)
+	if (ro->transcript)
 		render_transcript(o, t);
 }
 
 int
 mxt_render_text(
-    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg, int color)
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_render_opts *ro)
 {
-	struct out o = {out, color, 0};
+	struct out o = {out, ro->color, 0};
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			pr(&o, "\n");
-		render_one(&o, targets[i], cfg);
+		render_one(&o, targets[i], ro);
 	}
 	if (fflush(out) == EOF || ferror(out))
 		o.err = 1;
@@ -259,7 +259,7 @@ verdict_attempt(const struct mxt_target *t)
 
 int
 mxt_render_nagios(
-    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_config *cfg)
+    FILE *out, struct mxt_target *const *targets, size_t n, const struct mxt_render_opts *ro)
 {
 	static const struct {
 		enum mxt_stage stage;

@@ -539,7 +539,12 @@ status_label(enum mxt_status s)
 static int
 classify(struct mxt_target *t, const struct mxt_config *cfg)
 {
-	int rc = mxt_classify(t, cfg != NULL ? cfg : &cfg0);
+	int rc;
+
+	/* What was asked travels in the record (its request section). */
+	mxt_request_free(&t->request);
+	mxt_request_from_config(&t->request, cfg != NULL ? cfg : &cfg0);
+	rc = mxt_classify(t);
 	size_t i;
 
 	/* MXT_TEST_DUMP=1: show what was found, as TAP comments. */

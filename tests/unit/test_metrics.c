@@ -132,7 +132,7 @@ render(struct mxt_target *const *t, size_t n, enum mxt_metrics_format f, int tar
 
 	if (m == NULL)
 		abort();
-	*rc = mxt_render_metrics(m, t, n, NULL, f, target_label);
+	*rc = mxt_render_metrics(m, t, n, f, target_label);
 	fclose(m);
 	return buf;
 }
@@ -356,7 +356,7 @@ main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--dump") == 0) {
 		struct mxt_target *t = fixture("example.test");
-		int rc = mxt_render_metrics(stdout, &t, 1, NULL,
+		int rc = mxt_render_metrics(stdout, &t, 1,
 		    strcmp(argv[2], "prometheus") == 0 ? MXT_METRICS_PROMETHEUS
 						       : MXT_METRICS_OPENMETRICS,
 		    1);
