@@ -452,6 +452,7 @@ fx_free(struct mxt_target *t)
 	free(t->verdict.via);
 	free(t->input);
 	free(t->domain);
+	mxt_request_free(&t->request);
 	free(t);
 }
 
