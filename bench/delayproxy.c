@@ -700,6 +700,19 @@ on_udp_back(struct mapping *m, uint64_t now)
 
 /* ---- set-up ------------------------------------------------------------- */
 
+/* Big UDP buffers: a batch sends thousands of queries in one burst, and a
+ * drop here would look like a slow resolver (c-ares retries after 2 s). */
+static void
+big_buffers(int fd)
+{
+	int size = 8 * 1024 * 1024;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 static int
 bind_socket(struct mapping *m, int type)
 {
@@ -759,6 +772,8 @@ add_mapping(char *line, uint64_t default_delay_us, const char *where)
 		if (m->back_fd < 0 ||
 		    connect(m->back_fd, (struct sockaddr *)&m->upstream, m->upstream_len) < 0)
 			die("udp upstream");
+		big_buffers(m->fd);
+		big_buffers(m->back_fd);
 		m->slots = mxt_xcalloc(UDP_IDS, sizeof(*m->slots));
 		m->hb = (struct handle){K_UDP_BACK, m};
 		ep_add(m->fd, EPOLLIN, &m->h);

@@ -260,6 +260,21 @@ def ns_cpu_seconds(exclude):
     return total / tck
 
 
+def net_drops():
+    """Counters of this namespace that reveal lab artifacts: UDP datagrams
+    dropped for lack of buffer, connections dropped at a full listen queue."""
+    out = {}
+    for path, prefix, keys in (("/proc/net/snmp", "Udp:", ("RcvbufErrors", "SndbufErrors")),
+                               ("/proc/net/netstat", "TcpExt:", ("ListenOverflows", "ListenDrops"))):
+        with open(path) as f:
+            rows = [line.split() for line in f if line.startswith(prefix)]
+        names, values = rows[0], rows[1]
+        for k in keys:
+            if k in names:
+                out[k] = int(values[names.index(k)])
+    return out
+
+
 def proc_cpu_seconds(pid):
     tck = os.sysconf("SC_CLK_TCK")
     try:
@@ -483,11 +498,14 @@ def b3_config(name, cmd, alld, budget, proxy_pid, outdir, tag):
     runs = []
 
     def timed(lst):
-        s0, p0 = ns_cpu_seconds(me), proc_cpu_seconds(proxy_pid)
+        s0, p0, d0 = ns_cpu_seconds(me), proc_cpu_seconds(proxy_pid), net_drops()
         r = run1(cmd(lst))
-        s1, p1 = ns_cpu_seconds(me), proc_cpu_seconds(proxy_pid)
+        s1, p1, d1 = ns_cpu_seconds(me), proc_cpu_seconds(proxy_pid), net_drops()
         if r.rc not in (0, 1, 2, 3, 123):
             raise SystemExit("%s: exit %d\n%s" % (name, r.rc, r.err[-800:]))
+        drops = ", ".join("%s %d" % (k, d1[k] - d0[k]) for k in d1 if d1[k] != d0.get(k))
+        if drops:
+            print("    (lab artifact warning: %s)" % drops)
         return r, s1 - s0, p1 - p0
 
     def show(n, x):
