@@ -28,8 +28,10 @@
  * several clients can use one upstream socket).  Benchmark tool only:
  * listen on loopback inside a lab network namespace.
  *
- * Usage: delayproxy [-d MS] [-C] [-t SECONDS] [-f FILE] [MAPPING...]
- * A MAPPING argument is a config line with commas for spaces,
+ * Usage: delayproxy [-a ADDR:PORT] [-d MS] [-C] [-t SECONDS] [-f FILE] [MAPPING...]
+ * With -a, SIGUSR1 switches every tcp mapping's new connections to that
+ * alternate upstream and back (B3 measures against two kinds of server
+ * without restarting the lab).  A MAPPING argument is a config line with commas for spaces,
  * e.g. tcp,127.0.9.1:25,127.0.1.1:25,25.  Prints "ready" on stdout once
  * every socket is bound.
  */
@@ -144,7 +146,9 @@ static struct tev *heap;
 static size_t heap_len, heap_cap;
 static struct conn *free_conns, *dying_conns;
 static bool emulate_connect = true;
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, use_alt;
+static struct sockaddr_storage alt;
+static socklen_t alt_len;
 static unsigned long long n_conns, n_udp;
 
 static uint64_t
@@ -482,6 +486,8 @@ on_readable(struct conn *c, int which, uint64_t now)
 static void
 on_accept(struct mapping *m, uint64_t now)
 {
+	const struct sockaddr_storage *up;
+	socklen_t up_len;
 	struct conn *c;
 	int fd, ufd;
 
@@ -503,7 +509,9 @@ on_accept(struct mapping *m, uint64_t now)
 			ep_add(fd, EPOLLIN, h);
 			continue;
 		}
-		ufd = socket(m->upstream.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		up = use_alt ? &alt : &m->upstream;
+		up_len = use_alt ? alt_len : m->upstream_len;
+		ufd = socket(up->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (ufd < 0) {
 			perror("delayproxy: socket");
 			close(fd);
@@ -511,8 +519,7 @@ on_accept(struct mapping *m, uint64_t now)
 		}
 		set_nodelay(fd);
 		set_nodelay(ufd);
-		if (connect(ufd, (struct sockaddr *)&m->upstream, m->upstream_len) < 0 &&
-		    errno != EINPROGRESS) {
+		if (connect(ufd, (const struct sockaddr *)up, up_len) < 0 && errno != EINPROGRESS) {
 			close(fd);
 			close(ufd);
 			continue;
@@ -801,15 +808,18 @@ bad:
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		use_alt = !use_alt;
+	else
+		stop = 1;
 }
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: delayproxy [-d MS] [-C] [-t SECONDS] [-f FILE] [MAPPING...]\n"
+	    "usage: delayproxy [-a ADDR:PORT] [-d MS] [-C] [-t SECONDS] [-f FILE] "
+	    "[MAPPING...]\n"
 	    "  MAPPING: tcp,LISTEN,UPSTREAM[,MS] | udp,LISTEN,UPSTREAM[,MS] | "
 	    "tarpit,LISTEN\n");
 	exit(2);
@@ -838,13 +848,17 @@ main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	while ((opt = getopt(argc, argv, "d:Ct:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:d:Ct:f:")) != -1) {
 		switch (opt) {
 		case 'd':
 			v = strtod(optarg, &end);
 			if (*end != '\0' || v < 0 || v > 60000)
 				usage();
 			delay_us = (uint64_t)(v * 1000);
+			break;
+		case 'a':
+			if (!parse_addr(optarg, &alt, &alt_len))
+				usage();
 			break;
 		case 'C':
 			emulate_connect = false;
@@ -877,6 +891,8 @@ main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	if (alt_len > 0)
+		signal(SIGUSR1, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	printf("ready\n");
 	fflush(stdout);

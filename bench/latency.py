@@ -14,16 +14,19 @@ peers measured in the same run.  Environment knobs (defaults in brackets):
   BENCH_RUNS [10]      runs per tool in B1, B2, B4
   B2_TIMEOUT [3]       connect deadline given to every tool in B2
   B3_TIMEOUT [2]       connect and banner deadline in B3
-  B3_BUDGET [120]      seconds per B3 configuration: 10 runs, or fewer (at
+  B3_BUDGET [90]       seconds per B3 configuration: 10 runs, or fewer (at
                        least 3) when the budget is spent
+  B3_PLAN              which configurations run against which server, e.g.
+                       [postfix:batch,xargs-mxtrace;sink:batch,xargs-mxtrace,xargs-swaks]:
+                       the healthy MX proxies forward to the bench Postfix
+                       instances or to bench/smtpsink
   B3_CONCURRENCY [256] mxtrace --concurrency in B3 --batch
-  B3_CONFIGS           comma list: batch,xargs-mxtrace,xargs-swaks
 """
 import json
 import os
 import platform
 import random
-import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -424,9 +427,12 @@ def explain(d, rtt):
 
 def b3(outdir, rtt):
     t = os.environ.get("B3_TIMEOUT", "2")
-    budget = float(os.environ.get("B3_BUDGET", "120"))
+    budget = float(os.environ.get("B3_BUDGET", "90"))
     conc = os.environ.get("B3_CONCURRENCY", "256")
-    configs = os.environ.get("B3_CONFIGS", "batch,xargs-mxtrace,xargs-swaks").split(",")
+    # What runs against which server: swaks is bound by its own CPU (Perl
+    # start-up per exchanger), so it runs once, against the cheap server.
+    plan = [(p.split(":")[0], p.split(":")[1].split(",")) for p in os.environ.get(
+        "B3_PLAN", "postfix:batch,xargs-mxtrace;sink:batch,xargs-mxtrace,xargs-swaks").split(";")]
     with open(os.path.join(outdir, "domains.txt")) as f:
         alld = f.read().split()
     header("B3  %d lab domains, RTT %d ms; connect and banner deadline %s s for every tool;"
@@ -439,45 +445,59 @@ def b3(outdir, rtt):
     # Warm the resolver's cache (no delay): every name the runs will ask.
     subprocess.run(["dig", "@" + RESOLVER, "+tries=1", "+time=2", "-f",
                     os.path.join(outdir, "warm.txt")], stdout=subprocess.DEVNULL)
+    servers = [server for server, _ in plan]
     delayed_resolver(True, outdir)
     results = {}
+    on_sink = False
     try:
-        for cfg in configs:
-            if cfg == "batch":
-                name = "mxtrace --batch --concurrency %s" % conc
-
-                def cmd(lst):
-                    return mx("--json", "-q", "--ca-file", CA, "--timeout-connect", t, "--timeout-banner",
-                              t, "--concurrency", conc, "--batch", lst)
-            elif cfg == "xargs-mxtrace":
-                name = "xargs -P 32 mxtrace (one per domain)"
-
-                def cmd(lst):
-                    return ["sh", "-c", 'exec xargs -P 32 -n 1 "$@" < "$0"', lst] + mx(
-                        "--json", "-q", "--ca-file", CA, "--timeout-connect", t, "--timeout-banner", t)
-            elif cfg == "xargs-swaks":
-                name = "xargs -P 32 swaks-mx.sh all (every MX)"
-
-                def cmd(lst):
-                    return ["sh", "-c", 'exec xargs -P 32 -I@ sh "$1" all @ "$2" < "$0"', lst,
-                            SWAKS_MX, t]
-            else:
-                raise SystemExit("unknown B3 configuration " + cfg)
-            results[cfg] = b3_config(name, cmd, alld, budget, proxy_pid, outdir, cfg)
+        for server, configs in plan:
+            if server not in ("postfix", "sink"):
+                raise SystemExit("B3_PLAN: unknown server " + server)
+            if (server == "sink") != on_sink:
+                os.kill(proxy_pid, signal.SIGUSR1)  # the proxy's alternate upstream
+                on_sink = not on_sink
+            print("  -- healthy MX served by %s" % (
+                "bench/smtpsink (one process, epoll)" if on_sink
+                else "the bench Postfix instances bmx1/bmx2 (a process per session)"))
+            for cfg in configs:
+                name, cmd = b3_command(cfg, t, conc)
+                results[(server, cfg)] = b3_config("%s [%s]" % (name, server), cmd, alld, budget,
+                                                   proxy_pid, outdir, cfg)
     finally:
+        if on_sink:
+            os.kill(proxy_pid, signal.SIGUSR1)
         delayed_resolver(False, outdir)
     print("  summary (targets/s; peak RSS; client CPU s/target; server-side CPU s/target):")
-    for cfg, r in results.items():
-        print("    %-40s %7.1f /s  %6.1f MB  %.4f  %.4f" % (r["name"], r["rate"], r["rss"], r["cpu"], r["srv"]))
-    if "batch" in results:
-        b = results["batch"]
-        print("  goals: >= 200 targets/s: %.1f (%.2fx); peak RSS < 64 MB: %.1f MB"
-              % (b["rate"], b["rate"] / 200, b["rss"]))
+    for r in results.values():
+        print("    %-48s %7.1f /s  %6.1f MB  %.4f  %.4f" % (r["name"], r["rate"], r["rss"], r["cpu"], r["srv"]))
+    for server in servers:
+        b = results.get((server, "batch"))
+        if b is None:
+            continue
+        print("  goals [%s]: >= 200 targets/s: %.1f (%.2fx); peak RSS < 64 MB: %.1f MB"
+              % (server, b["rate"], b["rate"] / 200, b["rss"]))
         for other in ("xargs-swaks", "xargs-mxtrace"):
-            if other in results:
-                print("  ratio: mxtrace --batch vs %s: %.1fx%s" % (
-                    results[other]["name"], b["rate"] / results[other]["rate"],
-                    " (goal >= 20x)" if other == "xargs-swaks" else ""))
+            o = results.get((server, other))
+            if o is not None:
+                print("  ratio [%s]: mxtrace --batch vs %s: %.1fx%s" % (
+                    server, o["name"], b["rate"] / o["rate"], " (goal >= 20x)" if other == "xargs-swaks" else ""))
+
+
+def b3_command(cfg, t, conc):
+    """Name and command line (a function of the domain list file) of one
+    B3 configuration."""
+    if cfg == "batch":
+        return "mxtrace --batch --concurrency %s" % conc, lambda lst: mx(
+            "--json", "-q", "--ca-file", CA, "--timeout-connect", t, "--timeout-banner", t,
+            "--concurrency", conc, "--batch", lst)
+    if cfg == "xargs-mxtrace":
+        return "xargs -P 32 mxtrace (one per domain)", lambda lst: [
+            "sh", "-c", 'exec xargs -P 32 -n 1 "$@" < "$0"', lst] + mx(
+            "--format", "nagios", "-q", "--ca-file", CA, "--timeout-connect", t, "--timeout-banner", t)
+    if cfg == "xargs-swaks":
+        return "xargs -P 32 swaks-mx.sh all (every MX)", lambda lst: [
+            "sh", "-c", 'exec xargs -P 32 -I@ sh "$1" all @ "$2" < "$0"', lst, SWAKS_MX, t]
+    raise SystemExit("unknown B3 configuration " + cfg)
 
 
 def b3_config(name, cmd, alld, budget, proxy_pid, outdir, tag):
@@ -497,12 +517,18 @@ def b3_config(name, cmd, alld, budget, proxy_pid, outdir, tag):
     me = {os.getpid()}
     runs = []
 
-    def timed(lst):
+    def timed(lst, n):
         s0, p0, d0 = ns_cpu_seconds(me), proc_cpu_seconds(proxy_pid), net_drops()
         r = run1(cmd(lst))
         s1, p1, d1 = ns_cpu_seconds(me), proc_cpu_seconds(proxy_pid), net_drops()
         if r.rc not in (0, 1, 2, 3, 123):
             raise SystemExit("%s: exit %d\n%s" % (name, r.rc, r.err[-800:]))
+        # Every domain must have been worked on: one JSON record each
+        # (--batch), one status line each (xargs: a JSON document of 32
+        # processes at once would interleave, a line does not).
+        got = records(r.out) if tag == "batch" else len(r.out.splitlines())
+        if got != n:
+            raise SystemExit("%s: %d results for %d domains\n%s" % (name, got, n, r.err[-800:]))
         drops = ", ".join("%s %d" % (k, d1[k] - d0[k]) for k in d1 if d1[k] != d0.get(k))
         if drops:
             print("    (lab artifact warning: %s)" % drops)
@@ -516,27 +542,38 @@ def b3_config(name, cmd, alld, budget, proxy_pid, outdir, tag):
                  open("/proc/loadavg").read().split()[0]))
         sys.stdout.flush()
 
-    # Calibration on a 50-domain sample: a run should take about a quarter
-    # of the budget, so that several runs fit.
-    probe = sample(50)
-    plist = listfile(probe)
-    cal = timed(plist)
-    if cal[0].wall < 5:
-        n = len(alld)
+    # Calibration: a run should take about a quarter of the budget, so that
+    # several runs fit.  Time a 50-domain sample; when that is quick, also a
+    # 200-domain one, and extrapolate linearly (a concurrent tool has a
+    # fixed floor, the slowest deadline, and a small cost per domain).
+    quarter = budget / 4
+    lists = {50: listfile(sample(50))}
+    cal = {50: timed(lists[50], 50)}
+    note = "50 in %.1f s" % cal[50][0].wall
+    if cal[50][0].wall >= 5:
+        n = int(50 * quarter / cal[50][0].wall)
     else:
-        n = max(50, min(len(alld), int(50 * (budget / 4) / cal[0].wall)))
-    doms = alld if n == len(alld) else sample(n)
-    lst = plist if n == 50 else listfile(doms)
-    print("  %s: %d domains%s (calibration: 50 in %.1f s)"
+        lists[200] = listfile(sample(200))
+        cal[200] = timed(lists[200], 200)
+        note += ", 200 in %.1f s" % cal[200][0].wall
+        slope = (cal[200][0].wall - cal[50][0].wall) / 150.0
+        base = cal[50][0].wall - 50 * slope
+        n = len(alld) if slope <= 0 else int((quarter - base) / slope)
+    n = max(50, min(len(alld), n))
+    if n in lists:
+        lst = lists[n]
+    else:
+        lst = listfile(alld if n == len(alld) else sample(n))
+    print("  %s: %d domains%s (calibration: %s)"
           % (name, n, "" if n == len(alld) else " (stratified sample: the full set does not fit"
-             " the budget)", cal[0].wall))
+             " the budget)", note))
     print("      $ %s" % " ".join(cmd(lst)))
-    if n == 50:
-        runs.append(cal)
-        show(n, cal)
+    if n in cal:
+        runs.append(cal[n])
+        show(n, cal[n])
     spent = sum(x[0].wall for x in runs)
     while len(runs) < 10 and (spent < budget or len(runs) < 3):
-        x = timed(lst)
+        x = timed(lst, n)
         runs.append(x)
         spent += x[0].wall
         show(n, x)
@@ -552,6 +589,22 @@ def b3_config(name, cmd, alld, budget, proxy_pid, outdir, tag):
           % (len(runs), wall, res["rate"], res["rss"],
              " (largest single process)" if tag != "batch" else "", res["cpu"], res["srv"], res["proxy"]))
     return res
+
+
+def records(out):
+    """How many JSON documents (pretty or one per line) out holds."""
+    dec = json.JSONDecoder()
+    i, n = 0, 0
+    while True:
+        while i < len(out) and out[i].isspace():
+            i += 1
+        if i >= len(out):
+            return n
+        try:
+            d, i = dec.raw_decode(out, i)
+        except ValueError:
+            return -1
+        n += len(d) if isinstance(d, list) else 1
 
 
 def verdicts(out):

@@ -3,7 +3,7 @@
 # The latency lab and benchmarks B1-B4 of issue 9, one command (root,
 # Debian 12): build, generate 1,000 lab domains, bring up the lab
 # (tests/lab/lab.sh with MXT_LAB_EXTRA) with two bench Postfix instances,
-# start bench/delayproxy so every lab MX and the resolver sit behind an
+# start bench/smtpsink and bench/delayproxy so every lab MX and the resolver sit behind an
 # emulated round-trip time, run the benchmarks inside the lab namespace,
 # tear everything down.  Loopback only.
 #
@@ -42,15 +42,27 @@ export MXT_LAB_EXTRA=$OUT
 trap 'bash tests/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
 bash tests/lab/lab.sh up >/dev/null
 
-# The proxy lives in the namespace; "lab.sh down" stops it with the rest.
-ip netns exec "$MXT_LAB_NS" "$ROOT/build/bench/delayproxy" -d "$(awk -v r="$RTT_MS" 'BEGIN { print r / 2 }')" \
-    -t 7200 -f "$OUT/proxy.conf" >"$OUT/proxy.out" 2>"$OUT/proxy.log" &
-echo $! >"$OUT/proxy.pid"
-for _ in $(seq 100); do
-	grep -q ready "$OUT/proxy.out" 2>/dev/null && break
-	sleep 0.05
-done
-grep -q ready "$OUT/proxy.out" || { cat "$OUT/proxy.log" >&2; exit 1; }
+# Start a helper in the namespace ("lab.sh down" stops it with the rest)
+# and wait for its "ready" line: NAME CMD...
+start() {
+	local name=$1
+	shift
+	ip netns exec "$MXT_LAB_NS" "$@" >"$OUT/$name.out" 2>"$OUT/$name.log" &
+	echo $! >"$OUT/$name.pid"
+	for _ in $(seq 100); do
+		grep -q ready "$OUT/$name.out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$OUT/$name.log" >&2
+	exit 1
+}
+# smtpsink: the cheap server B3 also measures against (SIGUSR1 to the proxy
+# switches the healthy MX from the bench Postfix instances to it).
+LABRUN=$ROOT/tests/lab/run/$MXT_LAB_NS
+start sink "$ROOT/build/bench/smtpsink" 127.0.3.3:25 "$LABRUN/ca/bmx1.pem" "$LABRUN/ca/bmx1.key" \
+    bsink.bench.test
+start proxy "$ROOT/build/bench/delayproxy" -d "$(awk -v r="$RTT_MS" 'BEGIN { print r / 2 }')" \
+    -a 127.0.3.3:25 -t 7200 -f "$OUT/proxy.conf"
 
 ip netns exec "$MXT_LAB_NS" /usr/bin/python3 bench/latency.py run "$OUT" "${which[@]}" |
     tee "$OUT/results-$(date -u +%Y%m%dT%H%M%SZ).txt"

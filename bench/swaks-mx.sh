@@ -8,8 +8,8 @@
 #         not connect), like an MTA walking the MX list
 #   all:  every exchanger, one after another (the work mxtrace does)
 # Usage: swaks-mx.sh walk|all DOMAIN TIMEOUT_SECONDS
-# Exit: swaks's status for the last exchanger tried (2 when none connected
-# or there is no MX).
+# Prints "DOMAIN STATUS" and exits with STATUS: swaks's status for the last
+# exchanger tried (2 when none connected or there is no MX).
 mode=$1 domain=$2 timeout=$3
 rc=2
 for host in $(dig +short +tries=2 +time=2 MX "$domain" | sort -n | awk '{ print $2 }'); do
@@ -20,4 +20,5 @@ for host in $(dig +short +tries=2 +time=2 MX "$domain" | sort -n | awk '{ print 
 		break
 	fi
 done
+echo "$domain $rc"
 exit "$rc"
