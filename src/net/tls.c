@@ -133,9 +133,14 @@ mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 	out->not_before = asn1_time_iso(X509_get0_notBefore(cert), NULL);
 	out->not_after = asn1_time_iso(X509_get0_notAfter(cert), &na);
 	if (out->not_after != NULL) {
-		double d = difftime(na, time(NULL)) / 86400.0;
+		int pday = 0, psec = 0;
 
-		out->days_left = d < 0 ? (int)d - 1 : (int)d;
+		/* Whole days from now to notAfter, as OpenSSL counts them: 30
+		 * days and one minute ago is -30, not -31. */
+		if (ASN1_TIME_diff(&pday, &psec, NULL, X509_get0_notAfter(cert)) == 1)
+			out->days_left = pday;
+		else
+			out->days_left = (int)(difftime(na, time(NULL)) / 86400.0);
 	}
 	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
 	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans) && i < 100; i++) {

@@ -11,7 +11,8 @@
  * passes bytes and a time), does not encode (a body that cannot go as 7bit
  * or 8bit is refused, not turned into quoted-printable or base64), and does
  * not decide which ESMTP parameters go on MAIL FROM.  It is locale-
- * independent: no <ctype.h>, no strftime, its own day and month names.
+ * independent: no <ctype.h>, strftime only for digits, its own day and month
+ * names.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mxt_config.h"
 #include "mxtrace/escape.h"
@@ -220,35 +222,32 @@ emit_body(struct buf *b, const unsigned char *s, size_t n)
 }
 
 /* RFC 5322 §3.3 date-time in UTC, e.g. "Thu, 01 Jan 1970 00:00:00 +0000".
- * The civil date comes from days since the epoch (H. Hinnant's
- * civil_from_days); names come from fixed tables, never from the locale.
- * Refuses times before 1970 or past year 9999. */
+ * gmtime_r() gives the civil date; strftime() writes only the digits (%d,
+ * %Y, %T do not depend on the locale), and the day and month names come
+ * from fixed English tables (RFC 5322 §3.3 day-name, month-name), never
+ * from the locale's %a and %b.  Refuses times before 1970 or past year
+ * 9999. */
 static int
 format_date(int64_t t, char *out, size_t outlen)
 {
 	static const char *const wdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char *const months[12] = {
 	    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	int64_t days, secs, z, era, doe, yoe, doy, mp, year, month, mday;
+	time_t tt;
+	struct tm tm;
+	char day[4], rest[32];
 	int n;
 
 	if (t < 0 || t > DATE_MAX)
 		return -1;
-	days = t / 86400;
-	secs = t % 86400;
-	z = days + 719468; /* days since 0000-03-01 */
-	era = z / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	mday = doy - (153 * mp + 2) / 5 + 1;
-	month = mp < 10 ? mp + 3 : mp - 9;
-	year = yoe + era * 400 + (month <= 2);
-	/* 1970-01-01 was a Thursday. */
-	n = snprintf(out, outlen, "%s, %02d %s %04d %02d:%02d:%02d +0000", wdays[(days + 4) % 7],
-	    (int)mday, months[month - 1], (int)year, (int)(secs / 3600), (int)(secs / 60 % 60),
-	    (int)(secs % 60));
+	tt = (time_t)t;
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		return -1;
+	if (strftime(day, sizeof(day), "%d", &tm) == 0 ||
+	    strftime(rest, sizeof(rest), "%Y %H:%M:%S +0000", &tm) == 0)
+		return -1;
+	n = snprintf(out, outlen, "%s, %s %s %s", wdays[tm.tm_wday], day, months[tm.tm_mon], rest);
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
