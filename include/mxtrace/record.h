@@ -329,10 +329,20 @@ struct mxt_finding {
 	const char *hint;
 };
 
+/* How many findings the summary names, at most (docs/diagnoses.md,
+ * "Severity model"). */
+#define MXT_VERDICT_NAMES_MAX 2
+
 struct mxt_verdict {
 	enum mxt_status status;
 	char *summary;
 	char *via; /* the exchanger mail would go through */
+	/* Indexes into findings of the findings the summary names: the one
+	 * that decided, and the worst one when it is more severe; -1 unused. */
+	int names[MXT_VERDICT_NAMES_MAX];
+	/* Findings of severity warning or worse (delivery.* aside) that the
+	 * summary does not name but counts ("and 2 more: 1 critical, ..."). */
+	size_t more;
 };
 
 /* ---- request: what was asked, so the report stage never reads the options ---- */
@@ -397,6 +407,10 @@ const char *mxt_end_name(enum mxt_end e);
 const char *mxt_mode_name(enum mxt_mode m);
 const char *mxt_status_name(enum mxt_status s);
 const char *mxt_severity_name(enum mxt_severity s);
+/* The most severe finding a verdict of this status admits without naming
+ * it in its summary: ok admits info, warning and unknown admit warning,
+ * critical admits critical (docs/diagnoses.md, "Severity model"). */
+enum mxt_severity mxt_status_admits(enum mxt_status s);
 
 /* The request of a run, copied from cfg (never the password); the strings
  * are owned by req.  mxt_request_free() releases them. */

@@ -146,6 +146,21 @@ mxt_severity_name(enum mxt_severity s)
 	return NAME_OF(severity_names, s, "unknown");
 }
 
+enum mxt_severity
+mxt_status_admits(enum mxt_status s)
+{
+	switch (s) {
+	case MXT_STATUS_OK:
+		return MXT_SEV_INFO;
+	case MXT_STATUS_CRITICAL:
+		return MXT_SEV_CRITICAL;
+	case MXT_STATUS_WARNING:
+	case MXT_STATUS_UNKNOWN:
+	default:
+		return MXT_SEV_WARNING;
+	}
+}
+
 const char *
 mxt_xf_name(unsigned bit)
 {
@@ -204,7 +219,12 @@ grow(void **arr, size_t *n, size_t sz)
 struct mxt_target *
 mxt_target_new(void)
 {
-	return mxt_xcalloc(1, sizeof(struct mxt_target));
+	struct mxt_target *t = mxt_xcalloc(1, sizeof(struct mxt_target));
+	size_t i;
+
+	for (i = 0; i < MXT_VERDICT_NAMES_MAX; i++)
+		t->verdict.names[i] = -1;
+	return t;
 }
 
 struct mxt_attempt *

@@ -171,7 +171,7 @@ classify_banner(struct ctx *c, const struct mxt_attempt *a, const struct mxt_ste
 	} else if (r->code / 100 == 4) {
 		mxt_sb_refusal(&ev, DIAG_BANNER_BUSY, NULL, x, r);
 		decide(c, o, OUT_NEXT, DIAG_BANNER_BUSY, mxt_emit_a(c, a, DIAG_BANNER_BUSY, &ev), s,
-		    listed);
+		    listed || mxt_reply_persistent(r, DIAG_BANNER_BUSY, x));
 	} else {
 		mxt_sb_puts(&ev, "greeting: ");
 		mxt_sb_reply(&ev, r);
@@ -274,16 +274,21 @@ classify_reply(struct ctx *c, const struct mxt_attempt *a, size_t i, struct outc
 		id = mxt_reply_diag(r, s->stage, &x, &hit);
 		mxt_sb_refusal(&ev, id, hit, &x, r);
 		idx = mxt_emit_a(c, a, id, &ev);
-		/* RFC 5321 §4.2.1: 5yz is permanent, 4yz transient. */
-		decide(c, o, cls == 5 ? OUT_STOP : OUT_NEXT, id, idx, s, -1);
+		/* RFC 5321 §4.2.1: 5yz ends delivery; a 4yz moves on, and blocks
+		 * delivery when a retry would meet it again. */
+		decide(c, o, cls == 5 ? OUT_STOP : OUT_NEXT, id, idx, s,
+		    cls == 5 ? -1 : mxt_reply_persistent(r, id, &x));
 		break;
 	case MXT_STAGE_STARTTLS:
 		if (cls == 2)
 			break;
 		mxt_sb_reply(&ev, r);
 		idx = mxt_emit_a(c, a, DIAG_TLS_STARTTLS_REFUSED, &ev);
+		/* Session over (--starttls require): "454 TLS not available due
+		 * to local problem" stays until the server's TLS is fixed. */
 		if (!session_went_on(a, i))
-			decide(c, o, OUT_NEXT, DIAG_TLS_STARTTLS_REFUSED, idx, s, -1);
+			decide(c, o, OUT_NEXT, DIAG_TLS_STARTTLS_REFUSED, idx, s,
+			    mxt_reply_persistent(r, DIAG_TLS_STARTTLS_REFUSED, &x));
 		break;
 	case MXT_STAGE_AUTH:
 		if (cls == 2 || cls == 3)
@@ -403,10 +408,11 @@ classify_tls(struct ctx *c, const struct mxt_attempt *a, struct outcome *o)
 	if (tls->verify_code == X509_V_ERR_CERT_HAS_EXPIRED ||
 	    (tls->not_after != NULL && tls->days_left < 0)) {
 		expired = 1;
-		mxt_sb_printf(&ev, "certificate %s expired on %s (%d day(s) ago)",
+		mxt_sb_printf(&ev, "certificate %s expired on %s (",
 		    tls->subject != NULL ? tls->subject : "",
-		    tls->not_after != NULL ? tls->not_after : "?",
-		    tls->days_left < 0 ? -tls->days_left : 0);
+		    tls->not_after != NULL ? tls->not_after : "?");
+		mxt_sb_days(&ev, tls->days_left < 0 ? -tls->days_left : 0);
+		mxt_sb_puts(&ev, " ago)");
 		mxt_emit_a(c, a, DIAG_TLS_CERT_EXPIRED, &ev);
 	} else if (tls->verify_code == X509_V_ERR_CERT_NOT_YET_VALID) {
 		mxt_sb_printf(&ev, "certificate %s is valid from %s",
@@ -414,9 +420,10 @@ classify_tls(struct ctx *c, const struct mxt_attempt *a, struct outcome *o)
 		    tls->not_before != NULL ? tls->not_before : "?");
 		mxt_emit_a(c, a, DIAG_TLS_CERT_NOT_YET_VALID, &ev);
 	} else if (tls->not_after != NULL && tls->days_left < warn_days) {
-		mxt_sb_printf(&ev, "certificate %s expires on %s, in %d day(s)",
+		mxt_sb_printf(&ev, "certificate %s expires on %s, in ",
 		    tls->subject != NULL ? tls->subject : "",
-		    tls->not_after != NULL ? tls->not_after : "?", tls->days_left);
+		    tls->not_after != NULL ? tls->not_after : "?");
+		mxt_sb_days(&ev, tls->days_left);
 		mxt_emit_a(c, a, DIAG_TLS_CERT_EXPIRING, &ev);
 	}
 	/* Only a name that was checked can mismatch (an IP-literal MX or an

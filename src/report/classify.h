@@ -48,7 +48,8 @@ enum phrase_kind {
 	PH_SENDER_REJECTED,
 	PH_SIZE,
 	PH_QUEUE_ID_AFTER,
-	PH_QUEUE_ID_BEFORE
+	PH_QUEUE_ID_BEFORE,
+	PH_PERSISTENT
 };
 
 struct phrase {
@@ -122,6 +123,8 @@ void mxt_sb_free(struct sb *b);
 /* Hand out the string (heap, the caller owns it); NULL on ENOMEM. */
 char *mxt_sb_take(struct sb *b);
 void mxt_sb_reply(struct sb *b, const struct mxt_reply *r);
+/* A count of whole days in words: "1 day", "30 days", "less than a day". */
+void mxt_sb_days(struct sb *b, int days);
 void mxt_sb_reply_first(struct sb *b, const struct mxt_reply *r);
 void mxt_sb_where(struct sb *b, const struct mxt_target *t, const struct mxt_attempt *a);
 /* Forget which codes the current scope (target, exchanger, attempt) has. */
@@ -146,6 +149,11 @@ enum diag mxt_auth_diag(const struct mxt_reply *r, const struct rtext *x);
 void mxt_queue_id(const struct rtext *x, char *out, size_t outsz);
 void mxt_sb_refusal(struct sb *ev, enum diag id, const struct phrase *hit, const struct rtext *x,
     const struct mxt_reply *r);
+/* Would the same reply come again on retry?  1 for a 5xx, and for a 4xx
+ * whose code or text says the cause is configuration (docs/diagnoses.md,
+ * "Transient and persistent 4xx"); 0 for greylisting, rate limits and
+ * other "try again later" replies. */
+int mxt_reply_persistent(const struct mxt_reply *r, enum diag id, const struct rtext *x);
 
 /* ---- dns_client.c ---- */
 

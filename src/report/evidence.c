@@ -228,6 +228,15 @@ mxt_emit_a(struct ctx *c, const struct mxt_attempt *a, enum diag id, struct sb *
 }
 
 void
+mxt_sb_days(struct sb *b, int days)
+{
+	if (days == 0)
+		mxt_sb_puts(b, "less than a day");
+	else
+		mxt_sb_printf(b, "%d day%s", days, days == 1 || days == -1 ? "" : "s");
+}
+
+void
 mxt_sb_where(struct sb *b, const struct mxt_target *t, const struct mxt_attempt *a)
 {
 	const char *n = mxt_mx_name(t, a);

@@ -298,6 +298,29 @@ client_json(const struct mxt_client *c)
 	return o;
 }
 
+/* The severity model's numbers (docs/diagnoses.md, "Severity model"):
+ * findings per severity, the findings the summary names, and how many
+ * more it counts without naming them. */
+static void
+verdict_counts(cJSON *v, const struct mxt_target *t)
+{
+	static const enum mxt_severity sevs[] = {MXT_SEV_CRITICAL, MXT_SEV_WARNING, MXT_SEV_INFO};
+	cJSON *counts = cJSON_CreateObject(), *names = cJSON_CreateArray();
+	size_t i, k, n;
+
+	for (k = 0; k < sizeof(sevs) / sizeof(sevs[0]); k++) {
+		for (i = 0, n = 0; i < t->nfindings; i++)
+			n += t->findings[i].severity == sevs[k];
+		cJSON_AddNumberToObject(counts, mxt_severity_name(sevs[k]), (double)n);
+	}
+	cJSON_AddItemToObject(v, "finding_counts", counts);
+	for (k = 0; k < MXT_VERDICT_NAMES_MAX; k++)
+		if (t->verdict.names[k] >= 0 && (size_t)t->verdict.names[k] < t->nfindings)
+			cJSON_AddItemToArray(names, cJSON_CreateNumber(t->verdict.names[k]));
+	cJSON_AddItemToObject(v, "names", names);
+	cJSON_AddNumberToObject(v, "more", (double)t->verdict.more);
+}
+
 /* What was asked (the record's request section; never the password). */
 static cJSON *
 request_json(const struct mxt_target *t)
@@ -391,6 +414,7 @@ target_json(const struct mxt_target *t)
 	cJSON_AddStringToObject(v, "status", mxt_status_name(t->verdict.status));
 	add_str(v, "summary", t->verdict.summary);
 	add_str(v, "via", t->verdict.via);
+	verdict_counts(v, t);
 	cJSON_AddItemToObject(o, "verdict", v);
 	return o;
 }

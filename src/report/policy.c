@@ -226,3 +226,40 @@ mxt_auth_diag(const struct mxt_reply *r, const struct rtext *x)
 		return DIAG_AUTH_MECHANISM_UNSUPPORTED;
 	return DIAG_AUTH_FAILED;
 }
+
+/*
+ * RFC 5321 §4.2.1 calls every 4yz transient, but what matters to a sender
+ * is whether the retry meets the same answer.  Greylisting, rate limits
+ * and "try again later" go away by themselves; a 4xx whose diagnosis is a
+ * refusal of the client (missing PTR, blocklist, policy), whose text names
+ * a configuration fault (PERSISTENT phrases), or whose RFC 3463 code is in
+ * the security/policy class X.7.x stays until someone acts: the sender
+ * queues the message and bounces it at the end of its queue lifetime.
+ */
+int
+mxt_reply_persistent(const struct mxt_reply *r, enum diag id, const struct rtext *x)
+{
+	if (r->code >= 500)
+		return 1;
+	if (r->code < 400)
+		return 0;
+	switch (id) {
+	case DIAG_RCPT_GREYLISTED:
+	case DIAG_RCPT_RATE_LIMITED:
+	case DIAG_RCPT_MAILBOX_FULL:
+		return 0;
+	default:
+		break;
+	}
+	if (mxt_phrase_find(PH_GREYLIST, x, NULL) != NULL ||
+	    mxt_phrase_find(PH_RATE_LIMIT, x, NULL) != NULL)
+		return 0;
+	if (id >= 0 && id < DIAG_COUNT && id != DIAG_RCPT_DEFERRED && id != DIAG_MAIL_DEFERRED &&
+	    id != DIAG_BANNER_BUSY && id != DIAG_TLS_STARTTLS_REFUSED && id != DIAG_DATA_REJECTED &&
+	    mxt_diagnoses(NULL)[id].severity == MXT_SEV_CRITICAL)
+		return 1;
+	if (mxt_phrase_find(PH_PERSISTENT, x, NULL) != NULL)
+		return 1;
+	/* RFC 3463 §3.8: X.7.x security or policy status. */
+	return r->enh[0] == '4' && r->enh[1] == '.' && r->enh[2] == '7' && r->enh[3] == '.';
+}

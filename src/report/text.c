@@ -179,8 +179,18 @@ render_one(struct out *o, const struct mxt_target *t, const struct mxt_render_op
 	    o->color ? "\033[0m" : "");
 	pr_s(o, t->verdict.summary);
 	pr(o, "\n");
-	if (t->nfindings > 0)
-		pr(o, "\nFindings:\n");
+	if (t->nfindings > 0) {
+		size_t nc = 0, nw = 0, ni = 0;
+
+		/* The same counts as JSON's verdict.finding_counts and the
+		 * Nagios perfdata (docs/diagnoses.md, "Severity model"). */
+		for (i = 0; i < t->nfindings; i++) {
+			nc += t->findings[i].severity == MXT_SEV_CRITICAL;
+			nw += t->findings[i].severity == MXT_SEV_WARNING;
+			ni += t->findings[i].severity == MXT_SEV_INFO;
+		}
+		pr(o, "\nFindings (%zu critical, %zu warning, %zu info):\n", nc, nw, ni);
+	}
 	for (i = 0; i < t->nfindings; i++) {
 		const struct mxt_finding *f = &t->findings[i];
 

@@ -629,7 +629,11 @@ test_equal_preference(void)
 	T_CHECK(find(t, "delivery.ok") != NULL && find(t, "delivery.fallback") == NULL,
 	    "equal preference: delivery.ok, not fallback");
 	T_CHECK(t->verdict.status == MXT_STATUS_WARNING, "equal preference: warning");
-	T_CHECK(summary_has(t, "with 1 warning"), "equal preference: summary counts the warning");
+	T_CHECK(summary_has(t, ", but mxa.equal.test (127.0.3.1): the connection was refused"),
+	    "equal preference: summary names the critical refusal");
+	T_CHECK(t->verdict.names[1] >= 0 &&
+		strcmp(t->findings[t->verdict.names[1]].code, "connect.refused") == 0,
+	    "equal preference: names[] holds the refusal");
 	fx_free(t);
 }
 
@@ -692,7 +696,12 @@ test_firewalled(void)
 	T_CHECK(find(t, "connect.timeout")->severity == MXT_SEV_CRITICAL,
 	    "firewalled: connect.timeout is critical");
 	T_CHECK(t->verdict.status == MXT_STATUS_CRITICAL, "firewalled: status critical");
-	T_CHECK(find(t, "delivery.impossible") != NULL, "firewalled: delivery.impossible");
+	T_CHECK(find(t, "delivery.stalled") != NULL && find(t, "delivery.impossible") == NULL,
+	    "firewalled: delivery.stalled (senders queue and retry), not impossible");
+	T_CHECK(summary_has(t,
+		    "queues the message and retries; it bounces after its queue "
+		    "lifetime (commonly 5 days)"),
+	    "firewalled: summary says what senders do");
 	T_CHECK(summary_has(t, "every MX times out"), "firewalled: summary");
 	T_CHECK(exit_of(t) == 2, "firewalled: exit 2");
 	fx_free(t);
@@ -1025,7 +1034,16 @@ test_envelope(void)
 	T_CHECK(find(t, "rcpt.rejected") != NULL, "generic 5xx to RCPT: rcpt.rejected");
 	fx_free(t);
 
+	/* Issue 11: a 4xx that names a configuration fault is not cured by a
+	 * retry: the mail waits in the queue until it bounces. */
 	t = fx_one("defer.test", 0, MXT_STAGE_RCPT, "451 4.3.5 Server configuration problem");
+	classify(t, NULL);
+	T_CHECK(find(t, "rcpt.deferred") != NULL && t->verdict.status == MXT_STATUS_CRITICAL &&
+		find(t, "delivery.stalled") != NULL,
+	    "4xx naming a configuration problem: rcpt.deferred, critical, delivery.stalled");
+	fx_free(t);
+
+	t = fx_one("defer.test", 0, MXT_STAGE_RCPT, "451 4.3.0 Temporary lookup failure");
 	classify(t, NULL);
 	T_CHECK(find(t, "rcpt.deferred") != NULL && t->verdict.status == MXT_STATUS_UNKNOWN,
 	    "generic 4xx to RCPT: rcpt.deferred, unknown");
@@ -1164,7 +1182,7 @@ test_tls(void)
 	a->tls.chain_ok = 0;
 	a->tls.verify_error = xstrdup("certificate has expired");
 	classify(t, NULL);
-	T_CHECK(ev_has(t, "tls.cert_expired", "3 day(s) ago"), "cert expired: tls.cert_expired");
+	T_CHECK(ev_has(t, "tls.cert_expired", "(3 days ago)"), "cert expired: tls.cert_expired");
 	T_CHECK(find(t, "tls.cert_untrusted") == NULL && find(t, "tls.cert_expiring") == NULL,
 	    "cert expired: not also untrusted/expiring");
 	T_CHECK(t->verdict.status == MXT_STATUS_WARNING && find(t, "delivery.ok"),
@@ -1174,7 +1192,7 @@ test_tls(void)
 	t = fx_one("expiring.test", 0, MXT_STAGE_COUNT, NULL);
 	t->attempts[0].tls.days_left = 5;
 	classify(t, NULL);
-	T_CHECK(ev_has(t, "tls.cert_expiring", "in 5 day(s)"), "cert expiring in 5 days");
+	T_CHECK(ev_has(t, "tls.cert_expiring", "in 5 days"), "cert expiring in 5 days");
 	fx_free(t);
 
 	cfg.cert_warn_days = 3;
@@ -1662,6 +1680,23 @@ static const struct pfix pfixes[] = {
 	"552 5.2.3 https://support.google.com/mail/?p=MaxSizeError to view our size guidelines.",
 	"size.exceeded", NULL},
     {"SIZE", MXT_STAGE_DATA_END, "552 Message too large", "size.exceeded", NULL},
+    /* PERSISTENT: a 4xx a retry does not cure; with one MX, delivery stalls */
+    {"PERSISTENT", MXT_STAGE_STARTTLS, "454 4.7.0 TLS not available due to local problem",
+	"delivery.stalled", NULL},
+    {"PERSISTENT", MXT_STAGE_RCPT,
+	"451 4.3.5 <bob@example.test>: Recipient address rejected: Server configuration problem",
+	"delivery.stalled", NULL},
+    {"PERSISTENT", MXT_STAGE_EHLO,
+	"450 4.7.1 <nonexistent.test>: Helo command rejected: Host not found", "delivery.stalled",
+	NULL},
+    {"PERSISTENT", MXT_STAGE_RCPT,
+	"450 <bob@example.test>: Recipient address rejected: Access denied", "delivery.stalled",
+	NULL},
+    {"PERSISTENT", MXT_STAGE_MAIL, "451 Client host not authorized to send mail here",
+	"delivery.stalled", NULL},
+    {"PERSISTENT", MXT_STAGE_RCPT, "451 Service unavailable - client host [192.0.2.1] blocked",
+	"delivery.stalled", NULL},
+    {"PERSISTENT", MXT_STAGE_RCPT, "450 Message refused by local policy", "delivery.stalled", NULL},
     /* QUEUE_ID_AFTER / QUEUE_ID_BEFORE: expect is the queue id */
     {"QUEUE_ID_AFTER", MXT_STAGE_DATA_END, "250 2.0.0 Ok: queued as 4XyzAB12cd", "data.accepted",
 	"4XyzAB12cd"},
