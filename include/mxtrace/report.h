@@ -63,10 +63,24 @@ int mxt_render_metrics(FILE *out, struct mxt_target *const *targets, size_t n,
 /* mxt_render_metrics() in OpenMetrics with target labels (--format openmetrics). */
 int mxt_render_openmetrics(FILE *out, struct mxt_target *const *targets, size_t n);
 
-/* The MTA software an attempt's 220 greeting names (RFC 5321 §4.3.1 lets
- * the server put anything after its name): a lower-case name from a fixed
- * table ("postfix", "exim", ...), or NULL when unknown. */
+/* The receiving software of one attempt, fingerprinted from its 220
+ * greeting and EHLO keywords (src/report/software.def).  Every string is
+ * static, from the table, never from the peer. */
+struct mxt_software {
+	const char *name;    /* stable: "postfix", "exim", ..., or "unknown" */
+	const char *product; /* "Postfix", ...; NULL when unknown */
+	const char *source;  /* where the evidence is: "banner", "ehlo", "ehlo_tls" */
+	const char *match;   /* the table's word that matched */
+};
+void mxt_server_software(const struct mxt_attempt *a, struct mxt_software *out);
+/* The name mxt_server_software() gives, NULL when unknown. */
 const char *mxt_banner_mta(const struct mxt_attempt *a);
+/* The hint for a diagnosis code in one software's terms ("smtpd_tls_cert_file"
+ * for Postfix), NULL when the catalogue's hint stands. */
+const char *mxt_software_hint(const char *code, const char *software);
+/* The i-th software of the table (its stable name; *product gets the
+ * product name when product is not NULL); NULL past the last. */
+const char *mxt_software_name(size_t i, const char **product);
 
 /* Exit status for a run (Nagios conventions): 0 ok, 1 warning, 2 critical,
  * 3 unknown: the worst verdict over all targets. */

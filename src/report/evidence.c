@@ -221,10 +221,22 @@ mxt_attempt_host(const struct mxt_target *t, const struct mxt_attempt *a)
 	return n != NULL ? n : a->addr.text;
 }
 
+/* mxt_emit() for a finding about one attempt; when the receiving software
+ * is known and spells the fix its own way, the hint says it in its terms. */
 int
 mxt_emit_a(struct ctx *c, const struct mxt_attempt *a, enum diag id, struct sb *ev)
 {
-	return mxt_emit(c, id, mxt_mx_name(c->t, a), a->addr.text, ev);
+	int idx = mxt_emit(c, id, mxt_mx_name(c->t, a), a->addr.text, ev);
+	struct mxt_software sw;
+	const char *hint;
+
+	if (idx >= 0) {
+		mxt_server_software(a, &sw);
+		hint = mxt_software_hint(c->cat[id].code, sw.name);
+		if (hint != NULL)
+			c->t->findings[idx].hint = hint;
+	}
+	return idx;
 }
 
 void

@@ -123,6 +123,22 @@ caps_json(const struct mxt_caps *c)
 	return o;
 }
 
+/* attempt.server_software: the fingerprint and its evidence, all from
+ * the table (docs/diagnoses.md, "Server software"). */
+static cJSON *
+software_json(const struct mxt_attempt *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct mxt_software sw;
+
+	mxt_server_software(a, &sw);
+	cJSON_AddStringToObject(o, "name", sw.name);
+	add_str(o, "product", sw.product);
+	add_str(o, "source", sw.source);
+	add_str(o, "match", sw.match);
+	return o;
+}
+
 static cJSON *
 tls_json(const struct mxt_tls *t)
 {
@@ -218,6 +234,7 @@ attempt_json(const struct mxt_target *t, const struct mxt_attempt *a)
 	else
 		cJSON_AddNullToObject(o, "capabilities_plaintext");
 	cJSON_AddItemToObject(o, "tls", tls_json(&a->tls));
+	cJSON_AddItemToObject(o, "server_software", software_json(a));
 	cJSON_AddStringToObject(res, "end", mxt_end_name(a->end));
 	cJSON_AddStringToObject(res, "stage", mxt_stage_name(a->end_stage));
 	add_str(res, "detail", a->end_detail);

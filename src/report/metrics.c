@@ -294,7 +294,8 @@ attempt_families(struct mw *w, struct mxt_target *const *targets, size_t n)
 			}
 		}
 	family(w, "mxtrace_mta_info", NULL,
-	    "The MTA software the 220 greeting names, when it is one mxtrace knows; always 1.");
+	    "The MTA software fingerprinted from the greeting and EHLO keywords "
+	    "(attempt.server_software), when known; always 1.");
 	for (i = 0; i < n; i++)
 		for (j = 0; j < targets[i]->nattempts; j++) {
 			const struct mxt_attempt *a = &targets[i]->attempts[j];

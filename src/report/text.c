@@ -136,6 +136,15 @@ render_attempts(struct out *o, const struct mxt_target *t)
 					     : "");
 		free(name);
 	}
+	for (i = 0; i < t->nattempts; i++) {
+		struct mxt_software sw;
+
+		mxt_server_software(&t->attempts[i], &sw);
+		if (sw.product == NULL || t->attempts[i].canary)
+			continue;
+		pr(o, "  software of %s: %s (%s says \"%s\")\n", t->attempts[i].addr.text,
+		    sw.product, sw.source, sw.match);
+	}
 }
 
 static void

@@ -510,6 +510,22 @@ exit_of(struct mxt_target *t)
 
 /* Every finding is a catalogue code with its own severity, stage and hint,
  * owns its evidence, and exactly one delivery.* finding exists. */
+/* The catalogue's hint, or the software table's hint for that code
+ * (software.def: the fix in the receiving software's terms). */
+static int
+hint_from_tables(const struct mxt_diagnosis *d, const struct mxt_finding *f)
+{
+	const char *name;
+	size_t i;
+
+	if (d->hint == f->hint)
+		return 1;
+	for (i = 0; (name = mxt_software_name(i, NULL)) != NULL; i++)
+		if (f->hint != NULL && mxt_software_hint(f->code, name) == f->hint)
+			return 1;
+	return 0;
+}
+
 static int
 well_formed(const struct mxt_target *t)
 {
@@ -520,7 +536,7 @@ well_formed(const struct mxt_target *t)
 		const struct mxt_diagnosis *d = mxt_diagnosis_find(f->code);
 
 		if (d == NULL || d->code != f->code || d->severity != f->severity ||
-		    d->stage != f->stage || d->hint != f->hint || f->evidence == NULL ||
+		    d->stage != f->stage || !hint_from_tables(d, f) || f->evidence == NULL ||
 		    f->evidence[0] == '\0')
 			return 0;
 		if (strncmp(f->code, "delivery.", 9) == 0)
@@ -1166,6 +1182,264 @@ test_ehlo(void)
 	T_CHECK(t->verdict.status == MXT_STATUS_WARNING && find(t, "delivery.ok"),
 	    "HELO only: delivered, warning");
 	fx_free(t);
+}
+
+/* Issue 11, the severity model: the summary names the worst finding when
+ * it is worse than the delivery outcome, names[] and more say which, and
+ * 4xx replies are judged by what a retry would meet. */
+static void
+test_severity_model(void)
+{
+	struct mxt_target *t;
+	struct mxt_attempt *a;
+	struct mxt_config cfg = cfg0;
+	const struct mxt_finding *f;
+
+	/* Accepted, certificate expired: warning, and the first line says so. */
+	t = fx_one("sev1.test", 0, MXT_STAGE_COUNT, NULL);
+	a = &t->attempts[0];
+	a->tls.days_left = -30;
+	a->tls.not_after = xstrdup("2026-11-05T19:00:00Z");
+	a->tls.verify_code = X509_V_ERR_CERT_HAS_EXPIRED;
+	a->tls.chain_ok = 0;
+	a->tls.verify_error = xstrdup("certificate has expired");
+	classify(t, NULL);
+	T_CHECK(t->verdict.status == MXT_STATUS_WARNING, "expired cert, accepted: warning");
+	T_CHECK(summary_has(t,
+		    "is accepted by mx1.sev1.test (127.0.10.1), but its certificate "
+		    "expired 30 days ago"),
+	    "expired cert: the summary names the certificate: %s", t->verdict.summary);
+	T_CHECK(!summary_has(t, "warning"), "expired cert: no '(with 1 warning)' count");
+	f = t->verdict.names[1] >= 0 ? &t->findings[t->verdict.names[1]] : NULL;
+	T_CHECK(f != NULL && strcmp(f->code, "tls.cert_expired") == 0 &&
+		f->severity == MXT_SEV_CRITICAL,
+	    "expired cert: names[1] is the critical tls.cert_expired");
+	T_CHECK(t->verdict.more == 0, "expired cert: nothing more to count");
+	fx_free(t);
+
+	/* Two certificate faults and an old protocol: the worst is named, the
+	 * rest counted. */
+	t = fx_one("sev2.test", 0, MXT_STAGE_COUNT, NULL);
+	a = &t->attempts[0];
+	a->tls.days_left = -2;
+	a->tls.not_after = xstrdup("2026-12-03T19:00:00Z");
+	a->tls.verify_code = X509_V_ERR_CERT_HAS_EXPIRED;
+	a->tls.chain_ok = 0;
+	a->tls.name_ok = 0;
+	free(a->tls.version);
+	a->tls.version = xstrdup("TLSv1");
+	classify(t, NULL);
+	T_CHECK(summary_has(t, "but its certificate expired 2 days ago (and 2 more: 2 warnings)"),
+	    "two more: counted by severity: %s", t->verdict.summary);
+	T_CHECK(t->verdict.more == 2, "two more: verdict.more");
+	fx_free(t);
+
+	/* A warning only: ok is raised to warning and the warning is named. */
+	t = fx_one("sev3.test", FX_NOTLS, MXT_STAGE_COUNT, NULL);
+	classify(t, NULL);
+	T_CHECK(t->verdict.status == MXT_STATUS_WARNING &&
+		summary_has(t,
+		    ", but mx1.sev3.test (127.0.10.1): the server does not offer "
+		    "STARTTLS"),
+	    "no STARTTLS: warning, named: %s", t->verdict.summary);
+	fx_free(t);
+
+	/* Nothing wrong: ok, nothing named. */
+	t = fx_one("sev4.test", 0, MXT_STAGE_COUNT, NULL);
+	classify(t, NULL);
+	T_CHECK(t->verdict.status == MXT_STATUS_OK && !summary_has(t, ", but") &&
+		t->verdict.names[0] < 0 && t->verdict.names[1] < 0,
+	    "healthy: ok, nothing named: %s", t->verdict.summary);
+	fx_free(t);
+
+	/* A 5xx: bounces now. */
+	t = fx_one("sev5.test", 0, MXT_STAGE_RCPT, "550 5.1.1 <bob@sev5.test>: User unknown");
+	classify(t, NULL);
+	T_CHECK(summary_has(t, "; it bounces now") && find(t, "delivery.impossible") != NULL,
+	    "5xx: bounces now: %s", t->verdict.summary);
+	T_CHECK(t->verdict.names[0] >= 0 &&
+		strcmp(t->findings[t->verdict.names[0]].code, "rcpt.unknown_user") == 0,
+	    "5xx: names[0] is the deciding finding");
+	fx_free(t);
+
+	/* 450 PTR required: persistent, critical, queued words, the reason. */
+	t = fx_one("sev6.test", 0, MXT_STAGE_RCPT,
+	    "450 4.7.25 Client host rejected: cannot find your hostname, [192.0.2.7]");
+	classify(t, NULL);
+	T_CHECK(t->verdict.status == MXT_STATUS_CRITICAL && find(t, "delivery.stalled") != NULL &&
+		find(t, "rcpt.ptr_required") != NULL,
+	    "450 PTR: critical, delivery.stalled");
+	T_CHECK(summary_has(t, "defers RCPT TO: 450 4.7.25") &&
+		summary_has(t,
+		    "(the server refuses you because your IP has no valid reverse "
+		    "DNS)") &&
+		summary_has(t,
+		    "the sending server queues the message and retries; it bounces "
+		    "after its queue lifetime (commonly 5 days)"),
+	    "450 PTR: reply, reason and what senders do: %s", t->verdict.summary);
+	fx_free(t);
+
+	/* 454 under --starttls require: persistent; with auto the session
+	 * goes on in plaintext and the refusal is named. */
+	cfg.starttls = MXT_STARTTLS_REQUIRE;
+	t = fx_one(
+	    "sev7.test", 0, MXT_STAGE_STARTTLS, "454 4.7.0 TLS not available due to local problem");
+	t->attempts[0].end = MXT_END_LOCAL;
+	t->attempts[0].end_stage = MXT_STAGE_STARTTLS;
+	classify(t, &cfg);
+	T_CHECK(t->verdict.status == MXT_STATUS_CRITICAL && find(t, "delivery.stalled") != NULL,
+	    "454 local problem under require: critical, stalled: %s", t->verdict.summary);
+	T_CHECK(summary_has(t, "defers STARTTLS: 454 4.7.0 TLS not available due to local problem"),
+	    "454: the summary quotes the reply");
+	f = find(t, "tls.starttls_refused");
+	T_CHECK(f != NULL && strstr(f->hint, "smtpd_tls_cert_file") != NULL,
+	    "454 from Postfix: the hint speaks Postfix");
+	fx_free(t);
+
+	/* 454 "try again later": transient, unknown. */
+	t = fx_one("sev8.test", 0, MXT_STAGE_STARTTLS, "454 4.3.0 Try again later");
+	t->attempts[0].end = MXT_END_LOCAL;
+	t->attempts[0].end_stage = MXT_STAGE_STARTTLS;
+	classify(t, &cfg);
+	T_CHECK(t->verdict.status == MXT_STATUS_UNKNOWN && find(t, "delivery.inconclusive"),
+	    "454 try again later: unknown: %s", t->verdict.summary);
+	fx_free(t);
+
+	/* Greylisting stays unknown even with an X.7 code. */
+	t = fx_one("sev9.test", 0, MXT_STAGE_RCPT,
+	    "450 4.7.1 <bob@sev9.test>: Recipient address rejected: greylisted, try again later");
+	classify(t, NULL);
+	T_CHECK(t->verdict.status == MXT_STATUS_UNKNOWN &&
+		summary_has(t, "the sending server queues the message and retries"),
+	    "greylisting 4.7.1: unknown: %s", t->verdict.summary);
+	fx_free(t);
+
+	/* Unknown verdict with a critical refusal elsewhere: named. */
+	t = fx_one("sev10.test", 0, MXT_STAGE_RCPT, "451 4.7.1 Please try again later");
+	fx_mx(t, "mx2.sev10.test", 20, "127.0.10.2");
+	fx_attempt(t, 1, "127.0.10.2", 25, MXT_CONN_REFUSED);
+	classify(t, NULL);
+	T_CHECK(t->verdict.status == MXT_STATUS_UNKNOWN &&
+		summary_has(t, ", but mx2.sev10.test (127.0.10.2): the connection was refused"),
+	    "unknown + critical refusal: named: %s", t->verdict.summary);
+	fx_free(t);
+}
+
+/* Which software a banner or EHLO reply names, and the hints in its terms. */
+static void
+test_software(void)
+{
+	const struct {
+		const char *banner;
+		const char *const *ehlo; /* NULL: default keywords */
+		const char *greeting;	 /* first EHLO line, NULL: none */
+		const char *name, *source;
+	} cases[] = {
+	    {"220 mx1.example.test ESMTP Postfix (Debian/GNU)", NULL, NULL, "postfix", "banner"},
+	    {"220 mx.example.test ESMTP Exim 4.96 Sat, 05 Dec 2026 19:57:14 +0000", NULL, NULL,
+		"exim", "banner"},
+	    {"220 mx.example.test ESMTP OpenSMTPD", NULL, NULL, "opensmtpd", "banner"},
+	    {"220 mx.example.test ESMTP Sendmail 8.17.1/8.17.1; Sat, 5 Dec 2026 19:00:00 GMT", NULL,
+		NULL, "sendmail", "banner"},
+	    {"220 AM0PR01MB1234.eurprd01.prod.outlook.com Microsoft ESMTP MAIL Service ready at "
+	     "Sat, 5 Dec 2026 19:00:00 +0000",
+		NULL, NULL, "exchange_online", "banner"},
+	    {"220 EX01.corp.example.test Microsoft ESMTP MAIL Service ready at Sat, 5 Dec 2026",
+		NULL, NULL, "exchange", "banner"},
+	    {"220 mx.example.test ESMTP qmail", NULL, NULL, "qmail", "banner"},
+	    {"220 mx.example.test ESMTP Haraka/3.0.2 ready", NULL, NULL, "haraka", "banner"},
+	    {"220 mx.example.test ESMTP MDaemon 23.0.1; Sat, 05 Dec 2026", NULL, NULL, "mdaemon",
+		"banner"},
+	    {"220 mx.example.test ESMTP hMailServer", NULL, NULL, "hmailserver", "banner"},
+	    {"220 mx.example.test Kerio Connect 10.0.2 ESMTP ready", NULL, NULL, "kerio", "banner"},
+	    {"220 mx.example.test ESMTP CommuniGate Pro 6.3", NULL, NULL, "communigate", "banner"},
+	    {"220 mx.example.test ESMTP Courier mail server ready", NULL, NULL, "courier",
+		"banner"},
+	    {"220 mx.example.test ESMTP Zimbra MTA", NULL, NULL, "zimbra", "banner"},
+	    {"220 esa1.example.iphmx.com ESMTP IronPort", NULL, NULL, "ironport", "banner"},
+	    {"220 mx0a.example.test ESMTP Proofpoint", NULL, NULL, "proofpoint", "banner"},
+	    {"220 eu-smtp-inbound-1.mimecast.com ESMTP Mimecast ready", NULL, NULL, "mimecast",
+		"banner"},
+	    {"220 mx.example.test ESMTP Barracuda", NULL, NULL, "barracuda", "banner"},
+	    {"220 mx.example.test ESMTP Sophos Email Appliance", NULL, NULL, "sophos", "banner"},
+	    /* A hidden banner: only an EHLO keyword tells. */
+	    {"220 mx.example.test ESMTP",
+		(const char *const[]){
+		    "mx.example.test", "PIPELINING", "PIPECONNECT", "STARTTLS", NULL},
+		NULL, "exim", "ehlo"},
+	    {"220 mx.example.test ESMTP",
+		(const char *const[]){"mx.example.test", "XEXCH50", "STARTTLS", NULL}, NULL,
+		"exchange", "ehlo"},
+	    {"220 mx.example.test ESMTP",
+		(const char *const[]){"mx.example.test", "X-EXPS GSSAPI NTLM", NULL}, NULL,
+		"exchange", "ehlo"},
+	    {"220 mx.example.test ESMTP",
+		(const char *const[]){"mx.example.test", "X-ANONYMOUSTLS", NULL}, NULL, "exchange",
+		"ehlo"},
+	    {"220 mx.example.test ESMTP", (const char *const[]){"mx.example.test", "XRDST", NULL},
+		NULL, "exchange", "ehlo"},
+	    {"220 mx.google.com ESMTP a1-2.3 - gsmtp", NULL,
+		"mx.google.com at your service, [192.0.2.1]", "gmail", "ehlo"},
+	    /* Evidence, not guesses. */
+	    {"220 mx.example.test ESMTP", NULL, NULL, "unknown", NULL},
+	    {"220 postfixed.example.test ESMTP Eximious", NULL, NULL, "unknown", NULL},
+	    {"554 5.7.1 Postfix says no", NULL, NULL, "unknown", NULL},
+	};
+	static const char *const plain[] = {"mx.example.test", "PIPELINING", "STARTTLS", NULL};
+	size_t i, n, ran = 0;
+	const char *name;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mxt_target *t = fx_target("sw.test");
+		struct mxt_attempt *a;
+		struct mxt_software sw;
+
+		fx_mx(t, "mx1.sw.test", 10, "127.0.13.1");
+		a = fx_attempt(t, 0, "127.0.13.1", 25, MXT_CONN_OK);
+		fx_step(a, MXT_STAGE_BANNER, NULL, MXT_STEP_REPLIED, cases[i].banner);
+		a->have_caps_plain = 1;
+		fx_caps(&a->caps_plain, cases[i].ehlo != NULL ? cases[i].ehlo : plain);
+		if (cases[i].greeting != NULL) {
+			a->caps_plain.greeting.p = xstrdup(cases[i].greeting);
+			a->caps_plain.greeting.len = strlen(cases[i].greeting);
+		}
+		mxt_server_software(a, &sw);
+		T_CHECK(strcmp(sw.name, cases[i].name) == 0 &&
+			(cases[i].source == NULL ? sw.source == NULL && sw.product == NULL
+						 : sw.source != NULL &&
+				    strcmp(sw.source, cases[i].source) == 0 && sw.match != NULL),
+		    "software of \"%.40s\": %s (%s)", cases[i].banner, sw.name,
+		    sw.source != NULL ? sw.source : "-");
+		if (cases[i].greeting != NULL) {
+			free((char *)a->caps_plain.greeting.p);
+			a->caps_plain.greeting.p = NULL;
+		}
+		fx_free(t);
+		ran++;
+	}
+	T_CHECK(ran == sizeof(cases) / sizeof(cases[0]), "software: every case ran");
+	/* Every software in the table has a case. */
+	for (n = 0; (name = mxt_software_name(n, NULL)) != NULL; n++) {
+		int seen = 0;
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			seen |= strcmp(cases[i].name, name) == 0;
+		T_CHECK(seen, "software %s has a fingerprint case", name);
+	}
+	T_CHECK(n >= 20, "software table: %zu entries", n);
+	/* Hints differ where the fix is spelled differently. */
+	T_CHECK(mxt_software_hint("tls.cert_expired", "postfix") != NULL &&
+		strstr(mxt_software_hint("tls.cert_expired", "postfix"), "smtpd_tls_cert_file"),
+	    "Postfix hint names smtpd_tls_cert_file");
+	T_CHECK(mxt_software_hint("tls.cert_expired", "exim") != NULL &&
+		strstr(mxt_software_hint("tls.cert_expired", "exim"), "tls_certificate"),
+	    "Exim hint names tls_certificate");
+	T_CHECK(mxt_software_hint("tls.cert_expired", "opensmtpd") != NULL &&
+		strstr(mxt_software_hint("tls.cert_expired", "opensmtpd"), "pki"),
+	    "OpenSMTPD hint names pki");
+	T_CHECK(mxt_software_hint("tls.cert_expired", "unknown") == NULL &&
+		mxt_software_hint("rcpt.unknown_user", "postfix") == NULL,
+	    "no hint for unknown software or codes without one");
 }
 
 static void
@@ -2025,6 +2299,8 @@ main(void)
 	test_client();
 	test_phrase_fixtures();
 	test_phrase_coverage();
+	test_severity_model();
+	test_software();
 	test_exit_code();
 	test_local_stop_order();
 	test_record_rules();
