@@ -243,14 +243,9 @@ mxt_reply_persistent(const struct mxt_reply *r, enum diag id, const struct rtext
 		return 1;
 	if (r->code < 400)
 		return 0;
-	switch (id) {
-	case DIAG_RCPT_GREYLISTED:
-	case DIAG_RCPT_RATE_LIMITED:
-	case DIAG_RCPT_MAILBOX_FULL:
+	if (id == DIAG_RCPT_GREYLISTED || id == DIAG_RCPT_RATE_LIMITED ||
+	    id == DIAG_RCPT_MAILBOX_FULL)
 		return 0;
-	default:
-		break;
-	}
 	if (mxt_phrase_find(PH_GREYLIST, x, NULL) != NULL ||
 	    mxt_phrase_find(PH_RATE_LIMIT, x, NULL) != NULL)
 		return 0;

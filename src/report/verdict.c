@@ -279,14 +279,9 @@ sb_reason(struct sb *b, const struct ctx *c, const struct outcome *o)
 	if (o == NULL || o->diag < 0 || o->step == NULL || o->step->status != MXT_STEP_REPLIED ||
 	    o->step->reply.code / 100 != 4)
 		return;
-	switch (o->diag) {
-	case DIAG_RCPT_DEFERRED:
-	case DIAG_MAIL_DEFERRED:
-	case DIAG_DATA_REJECTED:
+	if (o->diag == DIAG_RCPT_DEFERRED || o->diag == DIAG_MAIL_DEFERRED ||
+	    o->diag == DIAG_DATA_REJECTED)
 		return;
-	default:
-		break;
-	}
 	mxt_sb_puts(b, " (");
 	sb_title_tail(b, c->cat[o->diag].title);
 	mxt_sb_puts(b, ")");
