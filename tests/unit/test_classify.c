@@ -1199,6 +1199,7 @@ test_severity_model(void)
 	t = fx_one("sev1.test", 0, MXT_STAGE_COUNT, NULL);
 	a = &t->attempts[0];
 	a->tls.days_left = -30;
+	free(a->tls.not_after);
 	a->tls.not_after = xstrdup("2026-11-05T19:00:00Z");
 	a->tls.verify_code = X509_V_ERR_CERT_HAS_EXPIRED;
 	a->tls.chain_ok = 0;
@@ -1222,6 +1223,7 @@ test_severity_model(void)
 	t = fx_one("sev2.test", 0, MXT_STAGE_COUNT, NULL);
 	a = &t->attempts[0];
 	a->tls.days_left = -2;
+	free(a->tls.not_after);
 	a->tls.not_after = xstrdup("2026-12-03T19:00:00Z");
 	a->tls.verify_code = X509_V_ERR_CERT_HAS_EXPIRED;
 	a->tls.chain_ok = 0;
