@@ -70,6 +70,8 @@ EXTRA = [
     ("egress port 25 blocked", ["--source", "127.0.5.1", "--timeout-connect", "1", "healthy.test"]),
     ("STARTTLS required, OpenSMTPD handshake fails", ["--starttls", "require", "opensmtpd.test"]),
     ("STARTTLS required, healthy", ["--starttls", "require", "healthy.test"]),
+    ("450 without PTR (Postfix)", ["--source", "127.0.2.2", "persist450.test"]),
+    ("454 under --starttls require (Postfix)", ["--starttls", "require", "tls454.test"]),
     ("submission without AUTH", ["--server", "submit.healthy.test", "--submission",
                                  "--to", "someone@elsewhere.test"]),
 ]

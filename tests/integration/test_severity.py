@@ -105,6 +105,47 @@ def helo_450_host_not_found_is_persistent():
 
 
 @test
+def ptr_450_is_persistent():
+    # Real Postfix: reject_unknown_reverse_client_hostname with its default
+    # 450; the client 127.0.2.2 has no PTR, so a retry meets the same 450.
+    args = ["--source", "127.0.2.2", "persist450.test"]
+    r, line = first_line(args)
+    assert_eq(r.rc, 2, "exit status")
+    assert line.startswith("CRITICAL: mail to persist450.test cannot be delivered: mx.persist450.test "
+                           "(127.0.1.80) defers RCPT TO: 450 4.7.1 Client host rejected: cannot find "
+                           "your reverse hostname, [127.0.2.2] (the server refuses you because your "
+                           "IP has no valid reverse DNS); "), line
+    assert line.endswith("the sending server queues the message and retries; it bounces after its "
+                         "queue lifetime (commonly 5 days)"), line
+    d = run(*args).json
+    for c in ("rcpt.ptr_required", "client.ptr_missing", "delivery.stalled"):
+        assert_in(c, codes(d), "codes")
+    # The same MX takes mail from a client with a PTR.
+    d = run("persist450.test").json
+    assert_eq(d["verdict"]["status"], "ok", "from 127.0.0.1 (PTR localhost.test)")
+
+
+@test
+def starttls_454_local_problem_under_require_is_persistent():
+    args = ["--starttls", "require", "tls454.test"]
+    r, line = first_line(args)
+    assert_eq(r.rc, 2, "exit status")
+    assert ("defers STARTTLS: 454 4.7.0 TLS not available due to local problem" in line
+            and "it bounces after its queue lifetime" in line), line
+    d = run(*args).json
+    assert_in("delivery.stalled", codes(d), "codes")
+    f = finding(d, "tls.starttls_refused")
+    assert "smtpd_tls_cert_file" in f["hint"], "the hint speaks Postfix: " + f["hint"]
+    # Without --starttls require the session goes on in plaintext, as an
+    # opportunistic sender's does: accepted, and the first line says why
+    # it is a warning.
+    r, line = first_line(["tls454.test"])
+    assert_eq(r.rc, 1, "exit status (opportunistic)")
+    assert line.endswith("but mx.tls454.test (127.0.1.81): the server advertised STARTTLS but "
+                         "refused the command"), line
+
+
+@test
 def fingerprints_of_the_three_lab_mtas():
     for args, addr, name, source, match in (
             (["healthy.test"], "127.0.1.1", "postfix", "banner", "Postfix"),

@@ -117,6 +117,17 @@ if [[ -n $EXTRA && -f $EXTRA/mtas ]]; then
 	done <"$EXTRA/mtas"
 fi
 
+# ---- Severity scenarios (issue 11) ------------------------------------
+# Persistent 4xx replies from real Postfix (config: postfix/NAME.cf):
+# persist450 refuses a client without a PTR with 450 (reach it with
+# --source 127.0.2.2), tls454 offers STARTTLS but cannot load its
+# certificate, so STARTTLS gets "454 4.7.0 TLS not available due to local
+# problem" (what a mistyped smtpd_tls_cert_file does in production).
+MTAS+=(
+	"persist450|127.0.1.80|ipv4|mx.persist450.test|persist450.test|good|"
+	"tls454|127.0.1.81|ipv4|mx.tls454.test|tls454.test|good|"
+)
+
 log() { printf 'lab[%s]: %s\n' "$NS" "$*"; }
 die() { printf 'lab[%s]: error: %s\n' "$NS" "$*" >&2; exit 1; }
 
