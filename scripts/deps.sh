@@ -25,6 +25,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MXT_PACKAGES="
 build-essential meson ninja-build pkg-config
 libc-ares-dev libssl-dev libcjson-dev libidn2-dev
+libmicrohttpd-dev
 nsd unbound postfix swaks libio-socket-inet6-perl openssl
 python3 python3-jsonschema python3-prometheus-client
 libnet-ssleay-perl time
@@ -117,6 +118,12 @@ check_tools() {
 	probe promtool "promtool check metrics (prometheus)" \
 	    sh_c 'printf "# HELP x_seconds x\n# TYPE x_seconds gauge\nx_seconds 1\n" |
 	    promtool check metrics'
+	probe libmicrohttpd "libmicrohttpd >= 0.9.71 with MHD_USE_EPOLL (the exporter)" \
+	    sh_c 'pkg-config --exists "libmicrohttpd >= 0.9.71" &&
+	    printf "#include <microhttpd.h>\nint main(void){return MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? 0 : 1;}\n" |
+	    cc -x c -o "$1/mhd" - $(pkg-config --cflags --libs libmicrohttpd) && "$1/mhd"' "$tmp_dir"
+	probe prometheus "the prometheus server (the exporter's lab test runs its own)" \
+	    out_has '^prometheus, version 2\.' prometheus --version
 	probe openssl "openssl 3 command line tool" out_has '^OpenSSL 3\.' openssl version
 	probe nsd "nsd (authoritative DNS server)" out_has '^NSD version 4\.' nsd -v
 	probe unbound "unbound (recursive resolver)" out_has '^Version 1\.' unbound -V

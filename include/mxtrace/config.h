@@ -78,6 +78,11 @@ struct mxt_config {
 	size_t body_data_len;
 	char *password; /* read by the CLI (environment, file or prompt), never argv;
 			 * wiped by mxt_config_free() */
+	/* Exporter mode (src/exporter). */
+	char *listen;	       /* --listen: address to serve HTTP on; NULL: not an exporter */
+	int listen_port;       /* its port */
+	char *exporter_config; /* --config FILE: the exporter's modules */
+	int max_probes;	       /* --max-probes N: /probe requests at once */
 };
 
 void mxt_config_init(struct mxt_config *c);

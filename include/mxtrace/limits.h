@@ -71,4 +71,18 @@
 #define MXT_SEND_SIZE_MAX (64ull * 1024 * 1024)
 #define MXT_BODY_FILE_MAX (16 * 1024 * 1024)
 
+/* Exporter mode (--listen, src/exporter): the default port, concurrent
+ * /probe requests (--max-probes), HTTP connections at once, the memory MHD
+ * may use per connection (bounds the request line and headers), an idle
+ * connection's timeout, the longest /probe query value, and the margin kept
+ * below X-Prometheus-Scrape-Timeout-Seconds (as blackbox_exporter's 0.5 s). */
+#define MXT_EXPORTER_PORT_DEFAULT 9125
+#define MXT_EXPORTER_PROBES_DEFAULT 32
+#define MXT_EXPORTER_PROBES_MAX 1024
+#define MXT_EXPORTER_CONNECTIONS_MAX 512
+#define MXT_EXPORTER_CONN_MEMORY (16 * 1024)
+#define MXT_EXPORTER_IDLE_TIMEOUT_S 30
+#define MXT_EXPORTER_ARG_MAX 320
+#define MXT_EXPORTER_SCRAPE_MARGIN_MS 500
+
 #endif

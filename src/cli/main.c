@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mxtrace/engine.h"
+#include "mxtrace/exporter.h"
 #include "mxtrace/limits.h"
 #include "mxtrace/log.h"
 #include "mxtrace/report.h"
@@ -221,6 +222,45 @@ start_next(struct cli *c)
 	mxt_run_start(c->e, t, c->cfg, on_target_done, c);
 }
 
+/* One exporter module's options (mxtrace/exporter.h): the option table,
+ * then its password, which only password-file may give (no prompt, no
+ * environment: each module has its own). */
+static int
+parse_module(int argc, char **argv, struct mxt_config *cfg, char *err, size_t errlen)
+{
+	if (mxt_options_module(argc, argv, cfg, err, errlen) != 0)
+		return -1;
+	if (cfg->user != NULL && cfg->password_file == NULL) {
+		snprintf(err, errlen, "user needs password-file (never a password in the file)");
+		return -1;
+	}
+	if (cfg->user != NULL && mxt_cli_password_file(cfg, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* --listen: serve probes until a signal (src/exporter). */
+static int
+run_exporter(struct mxt_config *cfg, struct mxt_engine *e)
+{
+	struct mxt_exporter_module *mods = NULL;
+	size_t n = 0;
+	char err[512];
+	int rc;
+
+	if (cfg->exporter_config != NULL &&
+	    mxt_exporter_modules_read(
+		cfg->exporter_config, parse_module, &mods, &n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mxtrace: %s\n", err);
+		return MXT_EXIT_USAGE;
+	}
+	rc = mxt_exporter_run(e, cfg, mods, n, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "mxtrace: %s\n", err);
+	mxt_exporter_modules_free(mods, n);
+	return rc == 0 ? 0 : MXT_EXIT_SOFTWARE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -254,6 +294,10 @@ main(int argc, char **argv)
 	if (c.e == NULL) {
 		fprintf(stderr, "mxtrace: %s\n", err);
 		code = user_error ? MXT_EXIT_USAGE : MXT_EXIT_SOFTWARE;
+		goto done;
+	}
+	if (cfg.listen != NULL) {
+		code = run_exporter(&cfg, c.e);
 		goto done;
 	}
 	if (cfg.batch != NULL) {

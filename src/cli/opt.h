@@ -63,6 +63,9 @@ enum opt_id {
 	OPT_BATCH,
 	OPT_CONCURRENCY,
 	OPT_SEED,
+	OPT_LISTEN,
+	OPT_CONFIG,
+	OPT_MAX_PROBES,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_COUNT
@@ -78,6 +81,7 @@ enum opt_group {
 	GRP_TIMEOUT,
 	GRP_OUTPUT,
 	GRP_RUN,
+	GRP_EXPORTER,
 	GRP_INFO,
 	GRP_COUNT
 };
@@ -143,6 +147,7 @@ struct opt_ctx {
 	int shown_next;
 	int seen[OPT_COUNT]; /* the option was given */
 	int server_port;     /* port in --server, 0 if none */
+	int module;	     /* parsing an exporter module (mxt_options_module()) */
 };
 
 /* Write "mxtrace: WHAT: message" to the error buffer; returns -1. */
@@ -165,6 +170,7 @@ int mxt_opt_hostport(struct opt_ctx *c, const char *s, int need_ip, char **host,
 int mxt_opt_ehlo(struct opt_ctx *c, const char *s, char **dst);
 int mxt_opt_resolver(struct opt_ctx *c, const char *s, char **dst);
 int mxt_opt_target(struct opt_ctx *c, const char *s);
+int mxt_opt_listen(struct opt_ctx *c, const char *s);
 
 /* Cross-option rules and the defaults that follow from the options given,
  * after every option and TARGET are in (opt_check.c). */

@@ -15,6 +15,11 @@ check_combinations(struct opt_ctx *c)
 	struct mxt_config *cfg = c->cfg;
 
 	c->what = NULL;
+	if (cfg->listen != NULL && (cfg->target != NULL || cfg->batch != NULL))
+		return mxt_opt_fail(c,
+		    "--listen probes the targets scrapes ask for; do not give TARGET or --batch");
+	if (cfg->listen == NULL && !c->module && c->seen[OPT_CONFIG])
+		return mxt_opt_fail(c, "--config is only used with --listen");
 	if (cfg->batch != NULL && cfg->target != NULL)
 		return mxt_opt_fail(
 		    c, "--batch reads its targets from FILE; do not give TARGET too");
@@ -22,7 +27,7 @@ check_combinations(struct opt_ctx *c)
 		return mxt_opt_fail(c,
 		    "--batch takes each recipient from its FILE line: no --to, --server "
 		    "or --send with it");
-	if (cfg->target == NULL && cfg->batch == NULL) {
+	if (cfg->target == NULL && cfg->batch == NULL && cfg->listen == NULL && !c->module) {
 		if (cfg->server != NULL && cfg->nto == 0)
 			return mxt_opt_fail(
 			    c, "missing TARGET; with --server alone, give a recipient with --to");

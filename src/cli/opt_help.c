@@ -34,6 +34,7 @@ static const char *const group_title[GRP_COUNT] = {
 	"Deadlines (SEC: seconds, decimals allowed, more than 0, at most " HELP_SECONDS_MAX ")",
     [GRP_OUTPUT] = "Output",
     [GRP_RUN] = "Run",
+    [GRP_EXPORTER] = "Exporter (Prometheus)",
     [GRP_INFO] = "Information",
 };
 _Static_assert(OPT_SECONDS_MAX == 3600, "HELP_SECONDS_MAX is OPT_SECONDS_MAX");

@@ -557,3 +557,58 @@ mxt_opt_target(struct opt_ctx *c, const char *s)
 	set_str(&cfg->target, s);
 	return 0;
 }
+
+/* --listen [ADDR:]PORT, [IPV6]:PORT, ADDR or PORT: where the exporter serves
+ * HTTP.  ADDR must be an address (no name to resolve before listening);
+ * without one, 127.0.0.1, so an exporter is never reachable from outside by
+ * accident.  Without PORT, MXT_EXPORTER_PORT_DEFAULT. */
+int
+mxt_opt_listen(struct opt_ctx *c, const char *s)
+{
+	const char *port = NULL, *p;
+	char *host = NULL;
+	uint64_t u = MXT_EXPORTER_PORT_DEFAULT;
+
+	if (mxt_opt_check_text(c, s, OPT_ARG_MAX, 0) != 0)
+		return -1;
+	for (p = s; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*s != '\0' && *p == '\0') {
+		port = s;
+	} else if (s[0] == '[') {
+		p = strchr(s, ']');
+		if (p == NULL || (p[1] != '\0' && p[1] != ':'))
+			return mxt_opt_fail(c, "'%s': write [IPV6]:PORT", mxt_opt_show(c, s));
+		host = mxt_xstrndup(s + 1, (size_t)(p - s - 1));
+		if (p[1] == ':')
+			port = p + 2;
+		if (!is_ipv6(host))
+			goto bad;
+	} else {
+		p = strchr(s, ':');
+		if (p != NULL && strchr(p + 1, ':') != NULL)
+			return mxt_opt_fail(c,
+			    "'%s': write an IPv6 address in brackets, like [::1]:9125",
+			    mxt_opt_show(c, s));
+		host = mxt_xstrndup(s, p != NULL ? (size_t)(p - s) : strlen(s));
+		if (p != NULL)
+			port = p + 1;
+		if (host[0] == '\0') {
+			free(host);
+			host = NULL;
+		} else if (!is_ipv4(host))
+			goto bad;
+	}
+	if (port != NULL && mxt_opt_uint(c, port, 1, 65535, &u) != 0) {
+		free(host);
+		return -1;
+	}
+	free(c->cfg->listen);
+	c->cfg->listen = host != NULL ? host : mxt_xstrdup("127.0.0.1");
+	c->cfg->listen_port = (int)u;
+	return 0;
+bad:
+	mxt_opt_fail(c, "'%s' is not an IP address to listen on", mxt_opt_show(c, s));
+	free(host);
+	return -1;
+}

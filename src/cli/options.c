@@ -40,6 +40,7 @@ _Static_assert(sizeof(enum mxt_quit_after) == sizeof(int), "enum size");
 static int opt_server(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_ehlo(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_resolver(struct opt_ctx *c, const char *arg, FILE *out);
+static int opt_listen(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_help(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_version(struct opt_ctx *c, const char *arg, FILE *out);
 
@@ -199,6 +200,15 @@ const struct opt_row mxt_opt_rows[OPT_COUNT] = {
 	  FIELD(seed), .min = 0, .max = UINT64_MAX,
 	  .help = "seed the MX shuffle, for repeatable runs" },
 
+	[OPT_LISTEN] = { .name = "listen", .arg = "[ADDR:]PORT", .group = GRP_EXPORTER,
+	  .kind = OPT_K_CUSTOM, FIELD(listen), .handler = opt_listen,
+	  .help = "serve /probe and /metrics over HTTP (ADDR default 127.0.0.1)" },
+	[OPT_CONFIG] = { .name = "config", .arg = "FILE", .group = GRP_EXPORTER,
+	  PATH(exporter_config), .help = "the exporter's modules (named option sets)" },
+	[OPT_MAX_PROBES] = { .name = "max-probes", .arg = "N", .group = GRP_EXPORTER,
+	  .kind = OPT_K_UINT, FIELD(max_probes), .min = 1, .max = MXT_EXPORTER_PROBES_MAX,
+	  .help = "probes at once; more get HTTP 503 (default 32)" },
+
 	[OPT_HELP] = { .letter = 'h', .name = "help", .group = GRP_INFO, .kind = OPT_K_INFO,
 	  .handler = opt_help, .help = "show this help and exit" },
 	[OPT_VERSION] = { .name = "version", .group = GRP_INFO, .kind = OPT_K_INFO,
@@ -298,6 +308,13 @@ opt_resolver(struct opt_ctx *c, const char *arg, FILE *out)
 {
 	(void)out;
 	return mxt_opt_resolver(c, arg, &c->cfg->resolver);
+}
+
+static int
+opt_listen(struct opt_ctx *c, const char *arg, FILE *out)
+{
+	(void)out;
+	return mxt_opt_listen(c, arg);
 }
 
 static int
@@ -439,10 +456,47 @@ mxt_options_target(
 	return rc == 0 ? 0 : -1;
 }
 
+/* Rows an exporter module may not set: output and logging belong to the
+ * exporter, engine-wide settings (DNS, CA file, seed) to its command line,
+ * and a scrape never sends a message (docs/mxtrace.1, EXPORTER
+ * CONFIGURATION).  Returns the reason, or NULL when the row is allowed. */
+static const char *
+module_refuses(size_t id)
+{
+	switch (id) {
+	case OPT_FORMAT:
+	case OPT_JSON:
+	case OPT_TRANSCRIPT:
+	case OPT_COLOR:
+	case OPT_VERBOSE:
+	case OPT_QUIET:
+	case OPT_BATCH:
+	case OPT_LISTEN:
+	case OPT_CONFIG:
+	case OPT_MAX_PROBES:
+	case OPT_HELP:
+	case OPT_VERSION:
+		return "is not a module option";
+	case OPT_RESOLVER:
+	case OPT_DNS_TIMEOUT:
+	case OPT_DNS_TRIES:
+	case OPT_CA_FILE:
+	case OPT_SEED:
+		return "applies to the whole exporter: give it on the command line";
+	case OPT_SEND:
+	case OPT_BODY:
+	case OPT_BODY_FILE:
+	case OPT_SIZE:
+		return "is refused: a scrape never sends a message";
+	default:
+		return NULL;
+	}
+}
+
 /* getopt_long over the table, then TARGET, then the cross-option rules. */
-int
-mxt_options_parse(
-    int argc, char **argv, struct mxt_config *cfg, FILE *out, char *err, size_t errlen)
+static int
+parse(
+    int argc, char **argv, struct mxt_config *cfg, FILE *out, char *err, size_t errlen, int module)
 {
 	struct option lopts[OPT_COUNT + 1];
 	char shorts[OPT_COUNT + 2], name[64] = "";
@@ -454,6 +508,7 @@ mxt_options_parse(
 	c.cfg = cfg;
 	c.err = err;
 	c.errlen = errlen;
+	c.module = module;
 	if (errlen > 0)
 		err[0] = '\0';
 	shorts[ns++] = ':'; /* report a missing argument as ':' */
@@ -509,6 +564,10 @@ mxt_options_parse(
 		}
 		row_name(r, name, sizeof(name));
 		c.what = name;
+		if (module && module_refuses((size_t)(r - mxt_opt_rows)) != NULL) {
+			mxt_opt_fail(&c, "%s", module_refuses((size_t)(r - mxt_opt_rows)));
+			goto done;
+		}
 		if ((ch = apply(&c, r, arg, out)) != 0) {
 			rc = ch;
 			goto done;
@@ -516,6 +575,11 @@ mxt_options_parse(
 		c.seen[r - mxt_opt_rows] = 1;
 	}
 	c.what = NULL;
+	if (module && optind < argc) {
+		mxt_opt_fail(&c, "unexpected '%s': a module holds options only",
+		    mxt_opt_show(&c, argv[optind]));
+		goto done;
+	}
 	if (argc - optind > 1) {
 		mxt_opt_fail(&c, "unexpected argument '%s' (only one TARGET)",
 		    mxt_opt_show(&c, argv[optind + 1]));
@@ -528,6 +592,19 @@ done:
 	free(c.shown[0]);
 	free(c.shown[1]);
 	return rc;
+}
+
+int
+mxt_options_parse(
+    int argc, char **argv, struct mxt_config *cfg, FILE *out, char *err, size_t errlen)
+{
+	return parse(argc, argv, cfg, out, err, errlen, 0);
+}
+
+int
+mxt_options_module(int argc, char **argv, struct mxt_config *cfg, char *err, size_t errlen)
+{
+	return parse(argc, argv, cfg, NULL, err, errlen, 1);
 }
 
 int

@@ -44,6 +44,13 @@
 int mxt_options_parse(
     int argc, char **argv, struct mxt_config *cfg, FILE *out, char *err, size_t errlen);
 
+/* Parse the options of one exporter module (docs/mxtrace.1, EXPORTER
+ * CONFIGURATION): argv[1..] are "--name=value" or "--flag" as read from the
+ * file, argv[0] any name.  Like mxt_options_parse() without TARGET; options
+ * that do not belong in a module (output, engine-wide DNS and CA settings,
+ * --send) are refused.  Returns 0 or -1 with a one-line reason in err. */
+int mxt_options_module(int argc, char **argv, struct mxt_config *cfg, char *err, size_t errlen);
+
 /* Parse one TARGET (a --batch line) the way the command line's TARGET is
  * parsed: on success sets *domain and *unicode (A- and U-label forms) and
  * *rcpt (the address, or NULL for a bare domain); the caller frees them.

@@ -122,3 +122,17 @@ mxt_cli_password(struct mxt_config *cfg, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+int
+mxt_cli_password_file(struct mxt_config *cfg, char *err, size_t errlen)
+{
+	cfg->password = password_from_file(cfg->password_file, err, errlen);
+	if (cfg->password == NULL)
+		return -1;
+	if (!password_ok(cfg->password)) {
+		snprintf(err, errlen, "the password in %s contains control characters",
+		    cfg->password_file);
+		return -1;
+	}
+	return 0;
+}

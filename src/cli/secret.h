@@ -14,4 +14,8 @@
  * Returns 0 (also without --user), or -1 with a one-line reason in err. */
 int mxt_cli_password(struct mxt_config *cfg, char *err, size_t errlen);
 
+/* Set cfg->password from cfg->password_file only (an exporter module: no
+ * environment, no prompt).  Returns 0, or -1 with a reason in err. */
+int mxt_cli_password_file(struct mxt_config *cfg, char *err, size_t errlen);
+
 #endif

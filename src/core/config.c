@@ -29,6 +29,7 @@ mxt_config_init(struct mxt_config *c)
 	c->concurrency = MXT_CONCURRENCY_DEFAULT;
 	c->color = -1;
 	c->cert_warn_days = MXT_CERT_WARN_DAYS_DEFAULT;
+	c->max_probes = MXT_EXPORTER_PROBES_DEFAULT;
 }
 
 /* Free every string the config owns and reset it to the defaults, so a
@@ -62,5 +63,7 @@ mxt_config_free(struct mxt_config *c)
 	free(c->body_data);
 	free(c->resolver);
 	free(c->batch);
+	free(c->listen);
+	free(c->exporter_config);
 	mxt_config_init(c);
 }
