@@ -309,8 +309,13 @@ on_run_done(struct mxt_target *t, void *arg)
 	probe_unwatch(p);
 	p->done = 1;
 	x->inflight--;
-	MHD_resume_connection(p->conn);
-	mhd_pump(x);
+	if (p->conn != NULL) {
+		MHD_resume_connection(p->conn);
+		mhd_pump(x);
+	} else {
+		free(p->body); /* MHD already dropped the connection */
+		free(p);
+	}
 	if (x->stopping && x->inflight == 0)
 		mxt_loop_stop(x->loop);
 }
@@ -511,8 +516,12 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 
 /* Handler call after the probe's connection was resumed: send its answer. */
 static enum MHD_Result
-probe_answer(struct exporter *x, struct probe *p)
+probe_answer(struct exporter *x, struct probe *p, size_t *upload_data_size)
 {
+	if (*upload_data_size != 0) { /* a body nobody asked for: dropped */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (!p->done) { /* not expected: MHD calls again only after resume */
 		MHD_suspend_connection(p->conn);
 		return MHD_YES;
@@ -549,7 +558,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return MHD_YES;
 	}
 	if (*con_cls != NULL)
-		return probe_answer(x, *con_cls);
+		return probe_answer(x, *con_cls, upload_data_size);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		*con_cls = &plain_request;
 		return fail(x, conn, 405, "only GET and HEAD");
@@ -585,16 +594,19 @@ on_completed(
 	if (p == NULL || (void *)p == (void *)&plain_request)
 		return;
 	probe_unwatch(p);
-	if (p->run != NULL) { /* not expected: a suspended connection does not complete */
-		mxt_run_cancel(p->run);
-		return;
-	}
 	if (p->prev != NULL)
 		p->prev->next = p->next;
 	else
 		x->probes = p->next;
 	if (p->next != NULL)
 		p->next->prev = p->prev;
+	if (p->run != NULL) {
+		/* Not expected (a suspended connection does not complete): the
+		 * run's done callback frees p, never resuming. */
+		p->conn = NULL;
+		mxt_run_cancel(p->run);
+		return;
+	}
 	free(p->body);
 	free(p);
 }
