@@ -612,8 +612,7 @@ on_completed(
 }
 
 /* MHD's own messages may quote what a client sent: escape before logging. */
-static void
-on_mhd_log(void *cls, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0))) on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512], *e;
 
