@@ -128,6 +128,17 @@ MTAS+=(
 	"tls454|127.0.1.81|ipv4|mx.tls454.test|tls454.test|good|"
 )
 
+# ---- Reputation scenarios (issue 11) ----------------------------------
+# Postfix instances that judge the client (config: postfix/NAME.cf). Reach
+# them with --source 127.0.6.1 (listed in the lab's zen.spamhaus.org and
+# b.barracudacentral.org zones) or 127.0.2.2 (no PTR).
+MTAS+=(
+	"rbl|127.0.1.70|ipv4|mx.rbl.test|rbl.test|good|"
+	"barracuda|127.0.1.71|ipv4|mx.barracuda.test|barracuda.test|good|"
+	"ptr-required|127.0.1.72|ipv4|mx.ptr-required.test|ptr-required.test|good|"
+	"tls-broken|127.0.1.73|ipv4|mx.tls-broken.test|tls-broken.test|good|"
+)
+
 log() { printf 'lab[%s]: %s\n' "$NS" "$*"; }
 die() { printf 'lab[%s]: error: %s\n' "$NS" "$*" >&2; exit 1; }
 
@@ -470,6 +481,13 @@ DNSSEC_ZONES=(
 	"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.|ip6.zone|.|signed"
 	"_tcp.mx.dane-servfail.test.|dane-servfail-tcp.zone|test.|bogus"
 	"insecure.dane-unsigned.test.|dane-unsigned.zone|test.|unsigned"
+)
+# Reputation scenarios (issue 11): signed like their parents, so that the
+# validating resolver answers them on the main nsd.
+DNSSEC_ZONES+=(
+	"sender.test.|sender.test.zone|test.|signed"
+	"zen.spamhaus.org.|zen.spamhaus.org.zone|.|signed"
+	"b.barracudacentral.org.|b.barracudacentral.org.zone|.|signed"
 )
 
 # "len|name|zonefile" for each zone of an nsd.conf (file as written).
