@@ -29,6 +29,7 @@ libmicrohttpd-dev
 nsd unbound postfix swaks libio-socket-inet6-perl openssl
 python3 python3-jsonschema python3-prometheus-client
 libnet-ssleay-perl time
+libspf2-dev libpsl-dev
 iproute2 nftables bind9-dnsutils
 clang-format groff-base
 clang libclang-rt-14-dev

@@ -83,6 +83,11 @@ struct mxt_config {
 	int listen_port;       /* its port */
 	char *exporter_config; /* --config FILE: the exporter's modules */
 	int max_probes;	       /* --max-probes N: /probe requests at once */
+	/* Reputation checks (src/reputation). */
+	char **dnsbl; /* --dnsbl ZONE (repeatable), no trailing dot */
+	size_t ndnsbl;
+	int no_dnsbl; /* --no-dnsbl: ask no blocklist at all */
+	int no_spf;   /* --no-spf: no SPF or DMARC check */
 };
 
 void mxt_config_init(struct mxt_config *c);

@@ -67,6 +67,15 @@
 /* RFC 5321 §4.5.3.1.6: a text line in DATA is at most 1000 octets incl. CRLF. */
 #define MXT_DATA_LINE_MAX 998
 
+/* Reputation stage.  RFC 7208 §4.6.4 bounds an SPF evaluation to 10
+ * DNS-querying terms, each "mx" or "ptr" to 10 names more: 256 distinct
+ * questions leaves room for the records themselves; each evaluation pass
+ * waits for the answers the previous one lacked. */
+#define MXT_SPF_NAMES_MAX 256
+#define MXT_SPF_PASSES_MAX 48
+/* --dnsbl zones per run (each costs one query per client address). */
+#define MXT_DNSBL_ZONES_MAX 16
+
 /* --send: largest message (--size padding) and --body-file we hold in memory. */
 #define MXT_SEND_SIZE_MAX (64ull * 1024 * 1024)
 #define MXT_BODY_FILE_MAX (16 * 1024 * 1024)

@@ -140,6 +140,87 @@ struct mxt_client {
 	char *ehlo_name; /* the name sent in EHLO/HELO */
 	char *ehlo_from; /* "option", "ptr", "hostname", "literal" */
 	int ehlo_resolves;
+	struct mxt_dnsbl *dnsbl; /* one per list and address (src/reputation/dnsbl.c) */
+	size_t ndnsbl;
+	char *dnsbl_skipped; /* why no list was asked, or NULL */
+};
+
+/* ---- reputation: blocklists and sender authentication (src/reputation) ---- */
+
+/* What one DNS blocklist said about one client address (RFC 5782 §2). */
+enum mxt_dnsbl_status {
+	MXT_DNSBL_NOT_RUN = 0,
+	MXT_DNSBL_NOT_LISTED, /* NXDOMAIN: the address is not on the list */
+	MXT_DNSBL_LISTED,     /* an A record in 127.0.0.0/8 */
+	MXT_DNSBL_REFUSED,    /* the list's own "query refused" code (Spamhaus 127.255.255.254) */
+	MXT_DNSBL_ERROR,      /* timeout, SERVFAIL, or an answer outside 127.0.0.0/8 */
+	MXT_DNSBL_SKIPPED     /* not asked: the list refuses our (public) resolver */
+};
+
+struct mxt_dnsbl {
+	char *zone;    /* the list's DNS zone, no trailing dot */
+	char *list;    /* the list's name ("Spamhaus ZEN"), the zone when unknown */
+	char *address; /* the client address looked up */
+	enum mxt_dnsbl_status status;
+	char **answers; /* A answers in text form (the return codes) */
+	size_t nanswers;
+	char *meaning;	  /* what the return code means per the list's rules, or NULL */
+	char *txt;	  /* the TXT reason when listed (raw bytes), or NULL */
+	char *lookup_url; /* the list's lookup page for the address, or NULL */
+	struct mxt_dns_query q_a, q_txt;
+};
+
+/* RFC 7208 §2.6 results. */
+enum mxt_spf_result {
+	MXT_SPF_NOT_RUN = 0,
+	MXT_SPF_PASS,
+	MXT_SPF_FAIL,
+	MXT_SPF_SOFTFAIL,
+	MXT_SPF_NEUTRAL,
+	MXT_SPF_NONE,
+	MXT_SPF_TEMPERROR,
+	MXT_SPF_PERMERROR
+};
+
+struct mxt_spf {
+	enum mxt_spf_result result;
+	char *domain;	   /* the domain checked */
+	char *domain_from; /* "mail_from" or "helo" (RFC 7208 §2.3, §2.4) */
+	char *address;	   /* the client address judged */
+	char *record;	   /* the domain's SPF record, raw, or NULL */
+	char *mechanism;   /* the term of that record that decided, or NULL */
+	char *error;	   /* why permerror/temperror (libspf2's words), or NULL */
+	char *explanation; /* the domain's exp= text on fail, or NULL */
+	int lookups;	   /* DNS-querying terms evaluated (limit 10, RFC 7208 §4.6.4) */
+	int64_t duration_ms;
+};
+
+enum mxt_dmarc_status {
+	MXT_DMARC_NOT_RUN = 0,
+	MXT_DMARC_OK,	   /* a valid record */
+	MXT_DMARC_MISSING, /* no record at the domain nor at its organizational domain */
+	MXT_DMARC_INVALID, /* a record that does not parse (RFC 7489 §6.3), or several */
+	MXT_DMARC_ERROR	   /* the lookup failed (timeout, SERVFAIL) */
+};
+
+struct mxt_dmarc {
+	enum mxt_dmarc_status status;
+	char *domain;	/* the From domain checked */
+	char *found_at; /* the domain whose _dmarc record applies (maybe the organizational one) */
+	char *record;	/* raw */
+	char *policy;	/* p= "none", "quarantine", "reject" */
+	char *subdomain_policy; /* sp=, or NULL */
+	int pct;		/* 0-100, 100 when absent */
+	char adkim, aspf;	/* 'r' or 's' */
+	char *rua;		/* aggregate report URIs, or NULL */
+	char *error;		/* why the record is invalid, or NULL */
+	struct mxt_dns_query q;
+};
+
+struct mxt_sender {
+	struct mxt_spf spf;
+	struct mxt_dmarc dmarc;
+	char *skipped; /* why no check ran (no sender domain, no client address), or NULL */
 };
 
 /* ---- probe ---- */
@@ -327,6 +408,8 @@ struct mxt_finding {
 	char *address;
 	char *evidence;
 	const char *hint;
+	char *list;	/* *.blocklisted, client.dnsbl_*: the list's name, or NULL */
+	char *list_url; /* its lookup page for the address, or NULL */
 };
 
 /* How many findings the summary names, at most (docs/diagnoses.md,
@@ -379,6 +462,7 @@ struct mxt_target {
 	size_t nrcpts;
 	struct mxt_dns dns;
 	struct mxt_client client;
+	struct mxt_sender sender_auth; /* SPF and DMARC of the sender (JSON "sender_auth") */
 	struct mxt_attempt *attempts;
 	size_t nattempts;
 	struct mxt_finding *findings;
@@ -411,6 +495,9 @@ const char *mxt_severity_name(enum mxt_severity s);
  * it in its summary: ok admits info, warning and unknown admit warning,
  * critical admits critical (docs/diagnoses.md, "Severity model"). */
 enum mxt_severity mxt_status_admits(enum mxt_status s);
+const char *mxt_dnsbl_status_name(enum mxt_dnsbl_status s);
+const char *mxt_spf_result_name(enum mxt_spf_result r);
+const char *mxt_dmarc_status_name(enum mxt_dmarc_status s);
 
 /* The request of a run, copied from cfg (never the password); the strings
  * are owned by req.  mxt_request_free() releases them. */
@@ -429,6 +516,8 @@ void mxt_target_free(struct mxt_target *t);
 struct mxt_attempt *mxt_target_add_attempt(struct mxt_target *t);
 struct mxt_step *mxt_attempt_add_step(struct mxt_attempt *a, enum mxt_stage stage);
 struct mxt_exchanger *mxt_dns_add_exchanger(struct mxt_dns *d);
+struct mxt_dnsbl *mxt_client_add_dnsbl(struct mxt_client *c);
+void mxt_sender_free(struct mxt_sender *s);
 void mxt_attempt_free(struct mxt_attempt *a);
 void mxt_tls_free(struct mxt_tls *tls);
 /* Find the last step of a stage, NULL if it never ran. */

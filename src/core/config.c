@@ -65,5 +65,8 @@ mxt_config_free(struct mxt_config *c)
 	free(c->batch);
 	free(c->listen);
 	free(c->exporter_config);
+	for (i = 0; i < c->ndnsbl; i++)
+		free(c->dnsbl[i]);
+	free(c->dnsbl);
 	mxt_config_init(c);
 }

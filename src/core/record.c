@@ -198,6 +198,29 @@ mxt_attempt_last_step(const struct mxt_attempt *a)
 	return NULL;
 }
 
+const char *
+mxt_dnsbl_status_name(enum mxt_dnsbl_status s)
+{
+	static const char *const n[] = {
+	    "not_run", "not_listed", "listed", "refused", "error", "skipped"};
+	return NAME_OF(n, s);
+}
+
+const char *
+mxt_spf_result_name(enum mxt_spf_result r)
+{
+	static const char *const n[] = {
+	    "not_run", "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"};
+	return NAME_OF(n, r);
+}
+
+const char *
+mxt_dmarc_status_name(enum mxt_dmarc_status s)
+{
+	static const char *const n[] = {"not_run", "ok", "missing", "invalid", "error"};
+	return NAME_OF(n, s);
+}
+
 /* Grow *arr (of elements of size sz) by one zeroed element; returns it.
  * Capacity is implied by the count (4, then the next power of two), so an
  * array of n elements costs O(n) copying, not O(n^2) (2000 MX records). */
@@ -247,6 +270,12 @@ struct mxt_exchanger *
 mxt_dns_add_exchanger(struct mxt_dns *d)
 {
 	return grow((void **)&d->mx, &d->nmx, sizeof(struct mxt_exchanger));
+}
+
+struct mxt_dnsbl *
+mxt_client_add_dnsbl(struct mxt_client *c)
+{
+	return grow((void **)&c->dnsbl, &c->ndnsbl, sizeof(struct mxt_dnsbl));
 }
 
 const struct mxt_step *
@@ -310,6 +339,46 @@ mxt_attempt_free(struct mxt_attempt *a)
 }
 
 void
+mxt_sender_free(struct mxt_sender *s)
+{
+	free(s->spf.domain);
+	free(s->spf.domain_from);
+	free(s->spf.address);
+	free(s->spf.record);
+	free(s->spf.mechanism);
+	free(s->spf.error);
+	free(s->spf.explanation);
+	free(s->dmarc.domain);
+	free(s->dmarc.found_at);
+	free(s->dmarc.record);
+	free(s->dmarc.policy);
+	free(s->dmarc.subdomain_policy);
+	free(s->dmarc.rua);
+	free(s->dmarc.error);
+	query_free(&s->dmarc.q);
+	free(s->skipped);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+dnsbl_free(struct mxt_dnsbl *b)
+{
+	size_t i;
+
+	free(b->zone);
+	free(b->list);
+	free(b->address);
+	for (i = 0; i < b->nanswers; i++)
+		free(b->answers[i]);
+	free(b->answers);
+	free(b->meaning);
+	free(b->txt);
+	free(b->lookup_url);
+	query_free(&b->q_a);
+	query_free(&b->q_txt);
+}
+
+void
 mxt_target_free(struct mxt_target *t)
 {
 	size_t i;
@@ -344,6 +413,11 @@ mxt_target_free(struct mxt_target *t)
 	query_free(&t->client.q_ptr);
 	free(t->client.ehlo_name);
 	free(t->client.ehlo_from);
+	for (i = 0; i < t->client.ndnsbl; i++)
+		dnsbl_free(&t->client.dnsbl[i]);
+	free(t->client.dnsbl);
+	free(t->client.dnsbl_skipped);
+	mxt_sender_free(&t->sender_auth);
 	for (i = 0; i < t->nattempts; i++)
 		mxt_attempt_free(&t->attempts[i]);
 	free(t->attempts);
@@ -351,6 +425,8 @@ mxt_target_free(struct mxt_target *t)
 		free(t->findings[i].host);
 		free(t->findings[i].address);
 		free(t->findings[i].evidence);
+		free(t->findings[i].list);
+		free(t->findings[i].list_url);
 	}
 	free(t->findings);
 	free(t->verdict.summary);

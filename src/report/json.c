@@ -297,6 +297,33 @@ dns_json(const struct mxt_dns *d)
 	return o;
 }
 
+/* client.dnsbl: one entry per list and address (RFC 5782). */
+static cJSON *
+dnsbl_json(const struct mxt_client *c)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i, j;
+
+	for (i = 0; i < c->ndnsbl; i++) {
+		const struct mxt_dnsbl *b = &c->dnsbl[i];
+		cJSON *o = cJSON_CreateObject(), *ans = cJSON_CreateArray();
+
+		add_str(o, "zone", b->zone);
+		add_str(o, "list", b->list);
+		add_str(o, "address", b->address);
+		cJSON_AddStringToObject(o, "status", mxt_dnsbl_status_name(b->status));
+		for (j = 0; j < b->nanswers; j++)
+			cJSON_AddItemToArray(ans, jstr(b->answers[j]));
+		cJSON_AddItemToObject(o, "answers", ans);
+		add_str(o, "meaning", b->meaning);
+		add_str(o, "txt", b->txt);
+		add_str(o, "lookup_url", b->lookup_url);
+		cJSON_AddItemToObject(o, "query", query_json(&b->q_a));
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 static cJSON *
 client_json(const struct mxt_client *c)
 {
@@ -312,6 +339,57 @@ client_json(const struct mxt_client *c)
 	add_str(o, "ehlo_name", c->ehlo_name);
 	add_str(o, "ehlo_source", c->ehlo_from);
 	cJSON_AddBoolToObject(o, "ehlo_resolves", c->ehlo_resolves);
+	cJSON_AddItemToObject(o, "dnsbl", dnsbl_json(c));
+	add_str(o, "dnsbl_skipped", c->dnsbl_skipped);
+	return o;
+}
+
+/* sender_auth: SPF and DMARC of the sender for the client address. */
+static cJSON *
+sender_auth_json(const struct mxt_sender *s)
+{
+	cJSON *o = cJSON_CreateObject(), *spf, *dm;
+	char al[2] = {0, 0};
+
+	add_str(o, "skipped", s->skipped);
+	if (s->spf.result == MXT_SPF_NOT_RUN) {
+		cJSON_AddNullToObject(o, "spf");
+	} else {
+		spf = cJSON_CreateObject();
+		cJSON_AddStringToObject(spf, "result", mxt_spf_result_name(s->spf.result));
+		add_str(spf, "domain", s->spf.domain);
+		add_str(spf, "identity", s->spf.domain_from);
+		add_str(spf, "address", s->spf.address);
+		add_str(spf, "record", s->spf.record);
+		add_str(spf, "mechanism", s->spf.mechanism);
+		add_str(spf, "error", s->spf.error);
+		add_str(spf, "explanation", s->spf.explanation);
+		cJSON_AddNumberToObject(spf, "lookups", s->spf.lookups);
+		cJSON_AddNumberToObject(spf, "duration_ms", (double)s->spf.duration_ms);
+		cJSON_AddItemToObject(o, "spf", spf);
+	}
+	if (s->dmarc.status == MXT_DMARC_NOT_RUN) {
+		cJSON_AddNullToObject(o, "dmarc");
+	} else {
+		dm = cJSON_CreateObject();
+		cJSON_AddStringToObject(dm, "status", mxt_dmarc_status_name(s->dmarc.status));
+		add_str(dm, "domain", s->dmarc.domain);
+		add_str(dm, "record_domain", s->dmarc.found_at);
+		add_str(dm, "record", s->dmarc.record);
+		add_str(dm, "error", s->dmarc.error);
+		if (s->dmarc.status == MXT_DMARC_OK) {
+			add_str(dm, "policy", s->dmarc.policy);
+			add_str(dm, "subdomain_policy", s->dmarc.subdomain_policy);
+			cJSON_AddNumberToObject(dm, "pct", s->dmarc.pct);
+			al[0] = s->dmarc.adkim;
+			add_str(dm, "adkim", al);
+			al[0] = s->dmarc.aspf;
+			add_str(dm, "aspf", al);
+			add_str(dm, "rua", s->dmarc.rua);
+		}
+		cJSON_AddItemToObject(dm, "query", query_json(&s->dmarc.q));
+		cJSON_AddItemToObject(o, "dmarc", dm);
+	}
 	return o;
 }
 
@@ -411,6 +489,7 @@ target_json(const struct mxt_target *t)
 	cJSON_AddItemToObject(o, "request", request_json(t));
 	cJSON_AddItemToObject(o, "dns", dns_json(&t->dns));
 	cJSON_AddItemToObject(o, "client", client_json(&t->client));
+	cJSON_AddItemToObject(o, "sender_auth", sender_auth_json(&t->sender_auth));
 	for (i = 0; i < t->nattempts; i++)
 		cJSON_AddItemToArray(at, attempt_json(t, &t->attempts[i]));
 	cJSON_AddItemToObject(o, "attempts", at);
@@ -425,6 +504,10 @@ target_json(const struct mxt_target *t)
 		add_str(fo, "address", f->address);
 		add_str(fo, "evidence", f->evidence);
 		add_str(fo, "hint", f->hint);
+		if (f->list != NULL)
+			add_str(fo, "list", f->list);
+		if (f->list_url != NULL)
+			add_str(fo, "list_url", f->list_url);
 		cJSON_AddItemToArray(fi, fo);
 	}
 	cJSON_AddItemToObject(o, "findings", fi);
