@@ -90,7 +90,10 @@ mxt_dmarc_parse(const char *record, struct mxt_dmarc *d)
 		name = trim(tag);
 		val = trim(eq + 1);
 		if (first) {
-			if (strcmp(name, "v") != 0 || strcmp(val, "DMARC1") != 0)
+			if (strcmp(name, "v") == 0 && strncmp(val, "DMARC1", 6) == 0 &&
+			    (val[6] == ' ' || val[6] == '\t'))
+				rc = invalid(d, "tags must be separated by \";\" (\"v=%s\")", val);
+			else if (strcmp(name, "v") != 0 || strcmp(val, "DMARC1") != 0)
 				rc = invalid(d, "the record must start with v=DMARC1");
 			first = 0;
 			continue;
