@@ -137,6 +137,7 @@ MTAS+=(
 	"barracuda|127.0.1.71|ipv4|mx.barracuda.test|barracuda.test|good|"
 	"ptr-required|127.0.1.72|ipv4|mx.ptr-required.test|ptr-required.test|good|"
 	"tls-broken|127.0.1.73|ipv4|mx.tls-broken.test|tls-broken.test|good|"
+	"rbl-banner|127.0.1.74|ipv4|mx.rbl-banner.test|rbl-banner.test|good|"
 )
 
 log() { printf 'lab[%s]: %s\n' "$NS" "$*"; }
