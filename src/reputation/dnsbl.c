@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mxtrace/limits.h"
 #include "mxtrace/xalloc.h"
@@ -124,13 +125,33 @@ add(struct mxt_client *c, const char *zone, const char *addr)
 	struct mxt_dnsbl *b = mxt_client_add_dnsbl(c);
 	const struct mxt_blocklist *l = mxt_blocklist_by_zone(zone);
 
+	size_t n = strlen(zone), k;
+
 	if (b == NULL)
 		mxt_oom(sizeof(*b));
-	b->zone = mxt_xstrdup(zone);
+	while (n > 0 && zone[n - 1] == '.')
+		n--;
+	b->zone = mxt_xstrndup(zone, n);
+	for (k = 0; k < n; k++)
+		if (b->zone[k] >= 'A' && b->zone[k] <= 'Z')
+			b->zone[k] = (char)(b->zone[k] - 'A' + 'a');
 	b->list = mxt_xstrdup(l != NULL ? l->name : zone);
 	b->address = mxt_xstrdup(addr);
 	b->lookup_url = mxt_blocklist_url(l, addr);
 	return b;
+}
+
+/* Equal zones, ignoring case and a trailing dot. */
+static int
+same_zone(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 0 && a[la - 1] == '.')
+		la--;
+	while (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
 /* The first public resolver among the ones in use, or NULL.  Caller frees. */
@@ -210,8 +231,13 @@ mxt_rep_dnsbl_start(struct rep *rp)
 			if (mxt_blocklist_at(i)->dflt)
 				zones[nzone++] = mxt_blocklist_at(i)->zone;
 	} else {
-		for (i = 0; i < cfg->ndnsbl && nzone < MXT_DNSBL_ZONES_MAX; i++)
-			zones[nzone++] = cfg->dnsbl[i];
+		/* One query per list and address: a zone given twice is one. */
+		for (i = 0; i < cfg->ndnsbl && nzone < MXT_DNSBL_ZONES_MAX; i++) {
+			for (j = 0; j < nzone && !same_zone(zones[j], cfg->dnsbl[i]); j++)
+				;
+			if (j == nzone)
+				zones[nzone++] = cfg->dnsbl[i];
+		}
 	}
 	if (naddr == 0) {
 		c->dnsbl_skipped = mxt_xstrdup("the client address is not known");
