@@ -30,6 +30,7 @@ static const char *const group_title[GRP_COUNT] = {
     [GRP_AUTH] = "Authentication",
     [GRP_SESSION] = "Session and message",
     [GRP_DNS] = "DNS",
+    [GRP_REPUTATION] = "Reputation (blocklists, SPF, DMARC)",
     [GRP_TIMEOUT] =
 	"Deadlines (SEC: seconds, decimals allowed, more than 0, at most " HELP_SECONDS_MAX ")",
     [GRP_OUTPUT] = "Output",

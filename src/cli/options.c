@@ -41,6 +41,7 @@ static int opt_server(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_ehlo(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_resolver(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_listen(struct opt_ctx *c, const char *arg, FILE *out);
+static int opt_dnsbl(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_help(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_version(struct opt_ctx *c, const char *arg, FILE *out);
 
@@ -168,6 +169,15 @@ const struct opt_row mxt_opt_rows[OPT_COUNT] = {
 	[OPT_DNS_TRIES] = { .name = "dns-tries", .arg = "N", .group = GRP_DNS,
 	  .kind = OPT_K_UINT, FIELD(dns_tries), .min = 1, .max = 10,
 	  .help = "tries per DNS server (default 2)" },
+
+	[OPT_DNSBL] = { .name = "dnsbl", .arg = "ZONE", .group = GRP_REPUTATION,
+	  .kind = OPT_K_CUSTOM, FIELD(dnsbl), .handler = opt_dnsbl,
+	  .help = "look the client address up in this DNS blocklist (repeatable; default: "
+	  "Spamhaus ZEN, Barracuda, SpamCop, only through the system resolver)" },
+	[OPT_NO_DNSBL] = { .name = "no-dnsbl", .group = GRP_REPUTATION, .kind = OPT_K_FLAG,
+	  FIELD(no_dnsbl), .help = "ask no DNS blocklist (overrides --dnsbl)" },
+	[OPT_NO_SPF] = { .name = "no-spf", .group = GRP_REPUTATION, .kind = OPT_K_FLAG,
+	  FIELD(no_spf), .help = "check neither SPF nor DMARC of the sender domain" },
 
 	[OPT_TIMEOUT_CONNECT] = { .name = "timeout-connect", .arg = "SEC", .group = GRP_TIMEOUT,
 	  SECONDS(timeout_connect_ms), .help = "TCP connect (default 10)" },
@@ -308,6 +318,38 @@ opt_resolver(struct opt_ctx *c, const char *arg, FILE *out)
 {
 	(void)out;
 	return mxt_opt_resolver(c, arg, &c->cfg->resolver);
+}
+
+/* --dnsbl ZONE (repeatable): a DNS name, kept lower-case without the
+ * trailing dot; at most MXT_DNSBL_ZONES_MAX of them. */
+static int
+opt_dnsbl(struct opt_ctx *c, const char *arg, FILE *out)
+{
+	struct mxt_config *cfg = c->cfg;
+	size_t n = strlen(arg), i;
+	char *zone;
+
+	(void)out;
+	if (mxt_opt_check_text(c, arg, MXT_DOMAIN_MAX + 1, 0) != 0)
+		return -1;
+	while (n > 0 && arg[n - 1] == '.')
+		n--;
+	zone = mxt_xstrndup(arg, n);
+	for (i = 0; i < n; i++)
+		if (zone[i] >= 'A' && zone[i] <= 'Z')
+			zone[i] = (char)(zone[i] - 'A' + 'a');
+	if (!mxt_valid_hostname(zone) || strchr(zone, '.') == NULL) {
+		free(zone);
+		return mxt_opt_fail(
+		    c, "'%s' is not a DNS zone such as zen.spamhaus.org", mxt_opt_show(c, arg));
+	}
+	if (cfg->ndnsbl >= MXT_DNSBL_ZONES_MAX) {
+		free(zone);
+		return mxt_opt_fail(c, "at most %d blocklists", MXT_DNSBL_ZONES_MAX);
+	}
+	cfg->dnsbl = mxt_xreallocarray(cfg->dnsbl, cfg->ndnsbl + 1, sizeof(*cfg->dnsbl));
+	cfg->dnsbl[cfg->ndnsbl++] = zone;
+	return 0;
 }
 
 static int

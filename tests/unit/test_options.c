@@ -456,6 +456,52 @@ test_connection(void)
 	T_CHECK(BAD("-4 and -6", "-46", "example.com"), "-46: %s", err);
 }
 
+/* --dnsbl (repeatable, canonical zone names, a cap), --no-dnsbl, --no-spf. */
+static void
+test_reputation(void)
+{
+	char *many[2 * MXT_DNSBL_ZONES_MAX + 4];
+	char zones[MXT_DNSBL_ZONES_MAX + 1][32];
+	FILE *out = fopen("/dev/null", "w");
+	int i, n = 0, rc;
+
+	T_CHECK(OK("example.com") && cfg.ndnsbl == 0 && !cfg.no_dnsbl && !cfg.no_spf,
+	    "no blocklist named by default");
+	T_CHECK(OK("--dnsbl", "Zen.Spamhaus.ORG.", "--dnsbl", "b.barracudacentral.org",
+		    "example.com") &&
+		cfg.ndnsbl == 2 && streq(cfg.dnsbl[0], "zen.spamhaus.org") &&
+		streq(cfg.dnsbl[1], "b.barracudacentral.org"),
+	    "--dnsbl repeatable, lower-cased, trailing dot dropped");
+	T_CHECK(BAD("not a DNS zone", "--dnsbl", "zen spamhaus", "example.com"),
+	    "--dnsbl with a space: %s", err);
+	T_CHECK(BAD("not a DNS zone", "--dnsbl", "localhost", "example.com"),
+	    "--dnsbl single label: %s", err);
+	T_CHECK(BAD("--dnsbl: control", "--dnsbl", "zen.spamhaus.org\n", "example.com"),
+	    "--dnsbl LF: %s", err);
+	for (i = 0; i <= MXT_DNSBL_ZONES_MAX; i++) {
+		snprintf(zones[i], sizeof(zones[i]), "l%d.example.net", i);
+		many[n++] = "--dnsbl";
+		many[n++] = zones[i];
+	}
+	many[n++] = "example.com";
+	many[n] = NULL;
+	mxt_config_free(&cfg);
+	mxt_config_init(&cfg);
+	{
+		char *argv[2 * MXT_DNSBL_ZONES_MAX + 6];
+
+		argv[0] = "mxtrace";
+		for (i = 0; i <= n; i++)
+			argv[i + 1] = many[i];
+		rc = mxt_options_parse(n + 1, argv, &cfg, out, err, sizeof(err));
+	}
+	T_CHECK(
+	    rc == -1 && strstr(err, "at most 16") != NULL, "a 17th --dnsbl is refused: %s", err);
+	fclose(out);
+	T_CHECK(OK("--no-dnsbl", "--no-spf", "example.com") && cfg.no_dnsbl && cfg.no_spf,
+	    "--no-dnsbl, --no-spf");
+}
+
 static void
 test_tls(void)
 {
@@ -1102,6 +1148,7 @@ main(int argc, char **argv)
 	test_numbers();
 	test_timeouts();
 	test_connection();
+	test_reputation();
 	test_tls();
 	test_session_output();
 	test_auth_send_batch();
