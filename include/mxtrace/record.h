@@ -147,14 +147,25 @@ struct mxt_client {
 
 /* ---- reputation: blocklists and sender authentication (src/reputation) ---- */
 
-/* What one DNS blocklist said about one client address (RFC 5782 §2). */
+/* What one DNS blocklist said about one client address (RFC 5782 §2):
+ * X(ID, json name). */
+#define MXT_DNSBL_STATUS_LIST(X)                                                                   \
+	X(NOT_RUN, "not_run")                                                                      \
+	/* NXDOMAIN: the address is not on the list */                                             \
+	X(NOT_LISTED, "not_listed")                                                                \
+	/* an A record in 127.0.0.0/8 */                                                           \
+	X(LISTED, "listed")                                                                        \
+	/* the list's own "query refused" code (Spamhaus 127.255.255.254) */                       \
+	X(REFUSED, "refused")                                                                      \
+	/* timeout, SERVFAIL, or an answer outside 127.0.0.0/8 */                                  \
+	X(ERROR, "error")                                                                          \
+	/* not asked: the list refuses our (public) resolver */                                    \
+	X(SKIPPED, "skipped")
+
 enum mxt_dnsbl_status {
-	MXT_DNSBL_NOT_RUN = 0,
-	MXT_DNSBL_NOT_LISTED, /* NXDOMAIN: the address is not on the list */
-	MXT_DNSBL_LISTED,     /* an A record in 127.0.0.0/8 */
-	MXT_DNSBL_REFUSED,    /* the list's own "query refused" code (Spamhaus 127.255.255.254) */
-	MXT_DNSBL_ERROR,      /* timeout, SERVFAIL, or an answer outside 127.0.0.0/8 */
-	MXT_DNSBL_SKIPPED     /* not asked: the list refuses our (public) resolver */
+#define X(id, name) MXT_DNSBL_##id,
+	MXT_DNSBL_STATUS_LIST(X)
+#undef X
 };
 
 struct mxt_dnsbl {
@@ -170,16 +181,21 @@ struct mxt_dnsbl {
 	struct mxt_dns_query q_a, q_txt;
 };
 
-/* RFC 7208 §2.6 results. */
+/* RFC 7208 §2.6 results: X(ID, json name). */
+#define MXT_SPF_RESULT_LIST(X)                                                                     \
+	X(NOT_RUN, "not_run")                                                                      \
+	X(PASS, "pass")                                                                            \
+	X(FAIL, "fail")                                                                            \
+	X(SOFTFAIL, "softfail")                                                                    \
+	X(NEUTRAL, "neutral")                                                                      \
+	X(NONE, "none")                                                                            \
+	X(TEMPERROR, "temperror")                                                                  \
+	X(PERMERROR, "permerror")
+
 enum mxt_spf_result {
-	MXT_SPF_NOT_RUN = 0,
-	MXT_SPF_PASS,
-	MXT_SPF_FAIL,
-	MXT_SPF_SOFTFAIL,
-	MXT_SPF_NEUTRAL,
-	MXT_SPF_NONE,
-	MXT_SPF_TEMPERROR,
-	MXT_SPF_PERMERROR
+#define X(id, name) MXT_SPF_##id,
+	MXT_SPF_RESULT_LIST(X)
+#undef X
 };
 
 struct mxt_spf {
@@ -195,12 +211,22 @@ struct mxt_spf {
 	int64_t duration_ms;
 };
 
+/* The sender domain's DMARC record: X(ID, json name). */
+#define MXT_DMARC_STATUS_LIST(X)                                                                   \
+	X(NOT_RUN, "not_run")                                                                      \
+	/* a valid record */                                                                       \
+	X(OK, "ok")                                                                                \
+	/* no record at the domain nor at its organizational domain */                             \
+	X(MISSING, "missing")                                                                      \
+	/* a record that does not parse (RFC 7489 §6.3), or several */                            \
+	X(INVALID, "invalid")                                                                      \
+	/* the lookup failed (timeout, SERVFAIL) */                                                \
+	X(ERROR, "error")
+
 enum mxt_dmarc_status {
-	MXT_DMARC_NOT_RUN = 0,
-	MXT_DMARC_OK,	   /* a valid record */
-	MXT_DMARC_MISSING, /* no record at the domain nor at its organizational domain */
-	MXT_DMARC_INVALID, /* a record that does not parse (RFC 7489 §6.3), or several */
-	MXT_DMARC_ERROR	   /* the lookup failed (timeout, SERVFAIL) */
+#define X(id, name) MXT_DMARC_##id,
+	MXT_DMARC_STATUS_LIST(X)
+#undef X
 };
 
 struct mxt_dmarc {

@@ -198,27 +198,40 @@ mxt_attempt_last_step(const struct mxt_attempt *a)
 	return NULL;
 }
 
+static const char *const dnsbl_status_names[] = {
+#define X(id, name) [MXT_DNSBL_##id] = name,
+    MXT_DNSBL_STATUS_LIST(X)
+#undef X
+};
+
+static const char *const spf_result_names[] = {
+#define X(id, name) [MXT_SPF_##id] = name,
+    MXT_SPF_RESULT_LIST(X)
+#undef X
+};
+
+static const char *const dmarc_status_names[] = {
+#define X(id, name) [MXT_DMARC_##id] = name,
+    MXT_DMARC_STATUS_LIST(X)
+#undef X
+};
+
 const char *
 mxt_dnsbl_status_name(enum mxt_dnsbl_status s)
 {
-	static const char *const n[] = {
-	    "not_run", "not_listed", "listed", "refused", "error", "skipped"};
-	return NAME_OF(n, s);
+	return NAME_OF(dnsbl_status_names, s, "unknown");
 }
 
 const char *
 mxt_spf_result_name(enum mxt_spf_result r)
 {
-	static const char *const n[] = {
-	    "not_run", "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"};
-	return NAME_OF(n, r);
+	return NAME_OF(spf_result_names, r, "unknown");
 }
 
 const char *
 mxt_dmarc_status_name(enum mxt_dmarc_status s)
 {
-	static const char *const n[] = {"not_run", "ok", "missing", "invalid", "error"};
-	return NAME_OF(n, s);
+	return NAME_OF(dmarc_status_names, s, "unknown");
 }
 
 /* Grow *arr (of elements of size sz) by one zeroed element; returns it.
