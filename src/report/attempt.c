@@ -156,18 +156,26 @@ classify_banner(struct ctx *c, const struct mxt_attempt *a, const struct mxt_ste
 {
 	const struct mxt_reply *r = &s->reply;
 	struct sb ev = {0};
+	struct mxt_blocklist_hit bl;
 	int listed;
 
 	if (r->code / 100 == 2)
 		return;
-	listed = mxt_phrase_find(PH_BLOCKLIST, x, NULL) != NULL ||
+	listed = mxt_blocklist_find(x->raw, x->len, &bl) ||
 	    mxt_phrase_find(PH_PTR_REQUIRED, x, NULL) != NULL;
 	if (r->code / 100 == 5) {
 		/* RFC 5321 §3.1: 554 greeting.  Postfix (smtp_skip_5xx_greeting)
-		 * moves on to the next MX, so this is not a stop. */
-		mxt_sb_refusal(&ev, DIAG_BANNER_REJECTED, NULL, x, r);
-		decide(c, o, OUT_NEXT, DIAG_BANNER_REJECTED,
-		    mxt_emit_a(c, a, DIAG_BANNER_REJECTED, &ev), s, 1);
+		 * moves on to the next MX, so this is not a stop.  A greeting that
+		 * names a blocklist says which one (blocklists.def). */
+		enum diag id = mxt_blocklist_find(x->raw, x->len, &bl) ? DIAG_BANNER_BLOCKLISTED
+								       : DIAG_BANNER_REJECTED;
+		int idx;
+
+		mxt_sb_refusal(&ev, id, NULL, x, r);
+		idx = mxt_emit_a(c, a, id, &ev);
+		if (id == DIAG_BANNER_BLOCKLISTED)
+			mxt_blocklist_mark(c, idx, x, a);
+		decide(c, o, OUT_NEXT, id, idx, s, 1);
 	} else if (r->code / 100 == 4) {
 		mxt_sb_refusal(&ev, DIAG_BANNER_BUSY, NULL, x, r);
 		decide(c, o, OUT_NEXT, DIAG_BANNER_BUSY, mxt_emit_a(c, a, DIAG_BANNER_BUSY, &ev), s,
@@ -274,6 +282,8 @@ classify_reply(struct ctx *c, const struct mxt_attempt *a, size_t i, struct outc
 		id = mxt_reply_diag(r, s->stage, &x, &hit);
 		mxt_sb_refusal(&ev, id, hit, &x, r);
 		idx = mxt_emit_a(c, a, id, &ev);
+		if (id == DIAG_RCPT_BLOCKLISTED)
+			mxt_blocklist_mark(c, idx, &x, a);
 		/* RFC 5321 §4.2.1: 5yz ends delivery; a 4yz moves on, and blocks
 		 * delivery when a retry would meet it again. */
 		decide(c, o, cls == 5 ? OUT_STOP : OUT_NEXT, id, idx, s,

@@ -46,6 +46,7 @@ mxt_classify(struct mxt_target *t)
 	}
 	mxt_classify_dns(c);
 	mxt_classify_client(c);
+	mxt_classify_reputation(c);
 	mxt_egress_detect(c);
 	if (c->eg.blocked)
 		mxt_egress_emit(c);

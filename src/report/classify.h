@@ -21,6 +21,7 @@
 #include "mxtrace/limits.h"
 #include "mxtrace/record.h"
 #include "mxtrace/report.h"
+#include "mxtrace/reputation.h"
 
 /* Bytes of raw evidence kept per finding (MXT_FIELD_TEXT_MAX, limits.h). */
 #define EVIDENCE_MAX MXT_FIELD_TEXT_MAX
@@ -36,7 +37,9 @@ enum diag {
 };
 
 enum phrase_kind {
-	PH_BLOCKLIST,
+	PH_DMARC,
+	PH_SPF,
+	PH_DKIM,
 	PH_PTR_REQUIRED,
 	PH_GREYLIST,
 	PH_RELAY,
@@ -172,6 +175,14 @@ int mxt_egress_explains(const struct ctx *c, const struct mxt_attempt *a);
 /* ---- attempt.c ---- */
 
 void mxt_classify_attempt(struct ctx *c, const struct mxt_attempt *a, struct outcome *o);
+
+/* ---- reputation_findings.c ---- */
+
+/* client.dnsbl_*, sender.spf_*, sender.dmarc_* from the record. */
+void mxt_classify_reputation(struct ctx *c);
+/* The list a refusal's text names (src/reputation/blocklists.def), put on
+ * finding idx as its list and lookup page for the client's address. */
+void mxt_blocklist_mark(struct ctx *c, int idx, const struct rtext *x, const struct mxt_attempt *a);
 
 /* ---- verdict.c ---- */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mxtrace/reputation.h"
 #include "mxtrace/xalloc.h"
 
 #include "classify.h"
@@ -94,11 +95,26 @@ mxt_reply_diag(const struct mxt_reply *r, enum mxt_stage stage, const struct rte
     const struct phrase **hit)
 {
 	const struct phrase *p;
+	struct mxt_blocklist_hit bl;
 	int perm = r->code >= 500;
 
 	*hit = NULL;
-	if ((*hit = mxt_phrase_find(PH_BLOCKLIST, x, NULL)) != NULL)
+	/* The lists and their words are data (src/reputation/blocklists.def). */
+	if (mxt_blocklist_find(x->raw, x->len, &bl))
 		return DIAG_RCPT_BLOCKLISTED;
+	/* Sender authentication: RFC 7372 §3 X.7.20-22 DKIM, X.7.23-24 SPF,
+	 * X.7.26 several checks failed (Gmail's DMARC and unauthenticated-sender
+	 * replies); the texts decide first (DMARC, then SPF, then DKIM). */
+	if ((*hit = mxt_phrase_find(PH_DMARC, x, NULL)) != NULL)
+		return DIAG_SENDER_DMARC_REJECTED;
+	if ((*hit = mxt_phrase_find(PH_SPF, x, NULL)) != NULL || enh_is(r, "7.23") ||
+	    enh_is(r, "7.24"))
+		return DIAG_SENDER_SPF_REJECTED;
+	if ((*hit = mxt_phrase_find(PH_DKIM, x, NULL)) != NULL || enh_is(r, "7.20") ||
+	    enh_is(r, "7.21") || enh_is(r, "7.22"))
+		return DIAG_SENDER_DKIM_REJECTED;
+	if (enh_is(r, "7.26"))
+		return DIAG_SENDER_DMARC_REJECTED;
 	/* Gmail: 5.7.25 "does not have a PTR record". */
 	if ((*hit = mxt_phrase_find(PH_PTR_REQUIRED, x, NULL)) != NULL || enh_is(r, "7.25"))
 		return DIAG_RCPT_PTR_REQUIRED;
@@ -204,12 +220,11 @@ void
 mxt_sb_refusal(struct sb *ev, enum diag id, const struct phrase *hit, const struct rtext *x,
     const struct mxt_reply *r)
 {
-	const struct phrase *p = hit;
+	struct mxt_blocklist_hit bl;
 
-	if (p == NULL || p->kind != PH_BLOCKLIST)
-		p = mxt_phrase_find(PH_BLOCKLIST, x, NULL);
-	if (p != NULL)
-		mxt_sb_printf(ev, "listed by %s: ", p->label);
+	(void)hit;
+	if (mxt_blocklist_find(x->raw, x->len, &bl))
+		mxt_sb_printf(ev, "listed by %s: ", bl.name);
 	else if (id != DIAG_RCPT_PTR_REQUIRED && mxt_phrase_find(PH_PTR_REQUIRED, x, NULL) != NULL)
 		mxt_sb_puts(ev, "reverse DNS required: ");
 	mxt_sb_reply(ev, r);

@@ -218,6 +218,15 @@ render_one(struct out *o, const struct mxt_target *t, const struct mxt_render_op
 			pr_s(o, f->evidence);
 			pr(o, "\n");
 		}
+		if (f->list != NULL) {
+			pr(o, "      list: ");
+			pr_s(o, f->list);
+			if (f->list_url != NULL) {
+				pr(o, ", lookup ");
+				pr_s(o, f->list_url);
+			}
+			pr(o, "\n");
+		}
 		if (f->hint != NULL)
 			pr(o, "      what to do: %s\n", f->hint);
 	}

@@ -113,11 +113,11 @@ static const struct {
 	"dnsbl.example.net"},
     {"listed at ", "550 5.7.1 Your address is listed at bl.example.com.", "bl.example.com"},
     {"listed in ", "550 5.7.1 192.0.2.1 is listed in rbl.example.org", "rbl.example.org"},
-    {"dnsbl", "550 5.7.1 Rejected: found in a DNSBL", "a DNS blocklist"},
-    {"rbl", "554 5.7.1 Rejected by RBL check", "a DNS blocklist"},
-    {"blacklist", "550 5.7.1 Your IP is blacklisted here", "a DNS blocklist"},
-    {"blocklist", "550 5.7.1 Sender IP on local blocklist", "a DNS blocklist"},
-    {"block list", "550 5.7.1 Your IP appears on a block list", "a DNS blocklist"},
+    {"dnsbl", "550 5.7.1 Rejected: found in a DNSBL", "a blocklist"},
+    {"rbl", "554 5.7.1 Rejected by RBL check", "a blocklist"},
+    {"blacklist", "550 5.7.1 Your IP is blacklisted here", "a blocklist"},
+    {"blocklist", "550 5.7.1 Sender IP on local blocklist", "a blocklist"},
+    {"block list", "550 5.7.1 Your IP appears on a block list", "a blocklist"},
 };
 #define NREPLIES (sizeof(replies) / sizeof(replies[0]))
 
@@ -179,7 +179,7 @@ test_find_edges(void)
 		strcmp(hit.name, "Spamhaus ZEN") == 0,
 	    "a NUL byte does not hide the rest of the text");
 	T_CHECK(mxt_blocklist_find(nozone, strlen(nozone), &hit) &&
-		strcmp(hit.name, "a DNS blocklist") == 0 && hit.list == NULL,
+		strcmp(hit.name, "a blocklist") == 0 && hit.list == NULL,
 	    "\"blocked using\" without a zone names no list");
 	T_CHECK(!mxt_blocklist_find("", 0, &hit), "empty text");
 }
