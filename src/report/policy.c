@@ -99,12 +99,11 @@ mxt_reply_diag(const struct mxt_reply *r, enum mxt_stage stage, const struct rte
 	int perm = r->code >= 500;
 
 	*hit = NULL;
-	/* The lists and their words are data (src/reputation/blocklists.def). */
-	if (mxt_blocklist_find(x->raw, x->len, &bl))
-		return DIAG_RCPT_BLOCKLISTED;
 	/* Sender authentication: RFC 7372 §3 X.7.20-22 DKIM, X.7.23-24 SPF,
 	 * X.7.26 several checks failed (Gmail's DMARC and unauthenticated-sender
-	 * replies); the texts decide first (DMARC, then SPF, then DKIM). */
+	 * replies); the texts decide first (DMARC, then SPF, then DKIM).  They
+	 * come before blocklists: their texts carry URLs and host names where
+	 * a blocklist's generic words can hide ("r=mx.rbl.example"). */
 	if ((*hit = mxt_phrase_find(PH_DMARC, x, NULL)) != NULL)
 		return DIAG_SENDER_DMARC_REJECTED;
 	if ((*hit = mxt_phrase_find(PH_SPF, x, NULL)) != NULL || enh_is(r, "7.23") ||
@@ -115,6 +114,9 @@ mxt_reply_diag(const struct mxt_reply *r, enum mxt_stage stage, const struct rte
 		return DIAG_SENDER_DKIM_REJECTED;
 	if (enh_is(r, "7.26"))
 		return DIAG_SENDER_DMARC_REJECTED;
+	/* The lists and their words are data (src/reputation/blocklists.def). */
+	if (mxt_blocklist_find(x->raw, x->len, &bl))
+		return DIAG_RCPT_BLOCKLISTED;
 	/* Gmail: 5.7.25 "does not have a PTR record". */
 	if ((*hit = mxt_phrase_find(PH_PTR_REQUIRED, x, NULL)) != NULL || enh_is(r, "7.25"))
 		return DIAG_RCPT_PTR_REQUIRED;
@@ -223,7 +225,8 @@ mxt_sb_refusal(struct sb *ev, enum diag id, const struct phrase *hit, const stru
 	struct mxt_blocklist_hit bl;
 
 	(void)hit;
-	if (mxt_blocklist_find(x->raw, x->len, &bl))
+	if (id != DIAG_SENDER_SPF_REJECTED && id != DIAG_SENDER_DKIM_REJECTED &&
+	    id != DIAG_SENDER_DMARC_REJECTED && mxt_blocklist_find(x->raw, x->len, &bl))
 		mxt_sb_printf(ev, "listed by %s: ", bl.name);
 	else if (id != DIAG_RCPT_PTR_REQUIRED && mxt_phrase_find(PH_PTR_REQUIRED, x, NULL) != NULL)
 		mxt_sb_puts(ev, "reverse DNS required: ");

@@ -112,6 +112,11 @@ spf_findings(struct ctx *c)
 
 	if (id == DIAG_NONE)
 		return;
+	/* The HELO identity (no sender domain) is checked by few receivers:
+	 * only a record that speaks against the address is worth a finding. */
+	if (s->domain_from != NULL && strcmp(s->domain_from, "helo") == 0 &&
+	    (s->result == MXT_SPF_NONE || s->result == MXT_SPF_NEUTRAL))
+		return;
 	mxt_sb_printf(&ev, "%s for %s", mxt_spf_result_name(s->result), s->address);
 	if (s->mechanism != NULL)
 		mxt_sb_printf(&ev, ": matched %s", s->mechanism);

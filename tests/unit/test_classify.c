@@ -442,10 +442,34 @@ fx_free(struct mxt_target *t)
 	free(t->client.ptr);
 	free(t->client.ehlo_name);
 	free(t->client.ehlo_from);
+	for (i = 0; i < t->client.ndnsbl; i++) {
+		struct mxt_dnsbl *b = &t->client.dnsbl[i];
+
+		free(b->zone);
+		free(b->list);
+		free(b->address);
+		for (j = 0; j < b->nanswers; j++)
+			free(b->answers[j]);
+		free(b->answers);
+		free(b->meaning);
+		free(b->txt);
+		free(b->lookup_url);
+	}
+	free(t->client.dnsbl);
+	free(t->sender_auth.spf.domain);
+	free(t->sender_auth.spf.domain_from);
+	free(t->sender_auth.spf.address);
+	free(t->sender_auth.spf.record);
+	free(t->sender_auth.spf.mechanism);
+	free(t->sender_auth.dmarc.domain);
+	free(t->sender_auth.dmarc.found_at);
+	free(t->sender_auth.dmarc.policy);
 	for (i = 0; i < t->nfindings; i++) {
 		free(t->findings[i].host);
 		free(t->findings[i].address);
 		free(t->findings[i].evidence);
+		free(t->findings[i].list);
+		free(t->findings[i].list_url);
 	}
 	free(t->findings);
 	free(t->verdict.summary);
@@ -1757,6 +1781,97 @@ test_client(void)
 	fx_free(t);
 }
 
+/* ---- reputation: the record's client.dnsbl and sender_auth ---- */
+
+static void
+fx_dnsbl(struct mxt_target *t, const char *zone, const char *list, enum mxt_dnsbl_status st,
+    const char *answer, const char *txt)
+{
+	struct mxt_dnsbl *b;
+
+	t->client.dnsbl =
+	    realloc(t->client.dnsbl, (t->client.ndnsbl + 1) * sizeof(*t->client.dnsbl));
+	if (t->client.dnsbl == NULL)
+		abort();
+	b = &t->client.dnsbl[t->client.ndnsbl++];
+	memset(b, 0, sizeof(*b));
+	b->zone = xstrdup(zone);
+	b->list = xstrdup(list);
+	b->address = xstrdup("192.0.2.1");
+	b->status = st;
+	if (answer != NULL) {
+		b->answers = xcalloc(1, sizeof(*b->answers));
+		b->answers[b->nanswers++] = xstrdup(answer);
+	}
+	b->txt = txt != NULL ? xstrdup(txt) : NULL;
+	b->lookup_url = xstrdup("https://lists.example/?ip=192.0.2.1");
+}
+
+static void
+fx_spf(struct mxt_target *t, enum mxt_spf_result r, const char *from, const char *record,
+    const char *mech)
+{
+	t->sender_auth.spf.result = r;
+	t->sender_auth.spf.domain = xstrdup("example.org");
+	t->sender_auth.spf.domain_from = xstrdup(from);
+	t->sender_auth.spf.address = xstrdup("192.0.2.1");
+	t->sender_auth.spf.record = record != NULL ? xstrdup(record) : NULL;
+	t->sender_auth.spf.mechanism = mech != NULL ? xstrdup(mech) : NULL;
+}
+
+static void
+test_reputation_findings(void)
+{
+	struct mxt_target *t = fx_one("rep.test", 0, MXT_STAGE_COUNT, NULL);
+	const struct mxt_finding *f;
+
+	fx_dnsbl(t, "zen.spamhaus.org", "Spamhaus ZEN", MXT_DNSBL_LISTED, "127.0.0.2",
+	    "https://www.spamhaus.org/query/ip/192.0.2.1");
+	fx_dnsbl(t, "b.barracudacentral.org", "Barracuda", MXT_DNSBL_LISTED, "127.0.0.2", NULL);
+	fx_dnsbl(t, "bl.spamcop.net", "SpamCop", MXT_DNSBL_NOT_LISTED, NULL, NULL);
+	fx_dnsbl(t, "zen.spamhaus.org", "Spamhaus ZEN", MXT_DNSBL_REFUSED, "127.255.255.254", NULL);
+	fx_spf(t, MXT_SPF_FAIL, "mail_from", "v=spf1 ip4:198.51.100.0/24 -all", "-all");
+	t->sender_auth.dmarc.status = MXT_DMARC_OK;
+	t->sender_auth.dmarc.domain = xstrdup("example.org");
+	t->sender_auth.dmarc.found_at = xstrdup("example.org");
+	t->sender_auth.dmarc.policy = xstrdup("reject");
+	t->sender_auth.dmarc.pct = 100;
+	classify(t, NULL);
+	T_CHECK(count(t, "client.dnsbl_listed") == 2, "one client.dnsbl_listed per listing list");
+	f = find(t, "client.dnsbl_listed");
+	T_CHECK(f != NULL && f->list != NULL && strcmp(f->list, "Spamhaus ZEN") == 0 &&
+		f->list_url != NULL && strstr(f->list_url, "192.0.2.1") != NULL,
+	    "the list and its page are fields");
+	T_CHECK(ev_has(t, "client.dnsbl_listed",
+		    "zen.spamhaus.org lists 192.0.2.1: 127.0.0.2; TXT "
+		    "\"https://www.spamhaus.org/query/ip/192.0.2.1\""),
+	    "evidence: code and TXT reason");
+	T_CHECK(count(t, "client.dnsbl_refused") == 1, "a refusal is client.dnsbl_refused");
+	T_CHECK(ev_has(t, "sender.spf_fail",
+		    "fail for 192.0.2.1: matched -all in \"v=spf1 ip4:198.51.100.0/24 -all\" "
+		    "(example.org); add ip4:192.0.2.1 to the SPF record of example.org"),
+	    "sender.spf_fail names the term to add");
+	T_CHECK(ev_has(t, "sender.dmarc_at_risk", "DMARC p=reject (pct=100) at example.org"),
+	    "failing SPF under p=reject: sender.dmarc_at_risk");
+	T_CHECK(find(t, "delivery.ok") != NULL, "reputation does not change the delivery walk");
+	fx_free(t);
+
+	/* The HELO identity: none is not worth a finding, fail is. */
+	t = fx_one("helo.test", 0, MXT_STAGE_COUNT, NULL);
+	fx_spf(t, MXT_SPF_NONE, "helo", NULL, NULL);
+	classify(t, NULL);
+	T_CHECK(find(t, "sender.spf_none") == NULL, "HELO identity without SPF: no finding");
+	fx_free(t);
+	t = fx_one("helo.test", 0, MXT_STAGE_COUNT, NULL);
+	fx_spf(t, MXT_SPF_PASS, "mail_from", "v=spf1 a:out.example.org -all", "a:out.example.org");
+	classify(t, NULL);
+	T_CHECK(ev_has(t, "sender.spf_pass", "pass for 192.0.2.1: matched a:out.example.org"),
+	    "sender.spf_pass names the mechanism");
+	T_CHECK(find(t, "sender.dmarc_at_risk") == NULL && t->verdict.status == MXT_STATUS_OK,
+	    "SPF pass: nothing at risk, verdict ok");
+	fx_free(t);
+}
+
 /* ---- one real reply per phrase-table entry ---- */
 
 struct pfix {
@@ -2327,6 +2442,7 @@ main(void)
 	test_data();
 	test_protocol();
 	test_client();
+	test_reputation_findings();
 	test_phrase_fixtures();
 	test_phrase_coverage();
 	test_severity_model();

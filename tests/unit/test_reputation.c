@@ -114,7 +114,7 @@ static const struct {
     {"listed at ", "550 5.7.1 Your address is listed at bl.example.com.", "bl.example.com"},
     {"listed in ", "550 5.7.1 192.0.2.1 is listed in rbl.example.org", "rbl.example.org"},
     {"dnsbl", "550 5.7.1 Rejected: found in a DNSBL", "a blocklist"},
-    {"rbl", "554 5.7.1 Rejected by RBL check", "a blocklist"},
+    {" rbl", "554 5.7.1 Rejected by RBL check", "a blocklist"},
     {"blacklist", "550 5.7.1 Your IP is blacklisted here", "a blocklist"},
     {"blocklist", "550 5.7.1 Sender IP on local blocklist", "a blocklist"},
     {"block list", "550 5.7.1 Your IP appears on a block list", "a blocklist"},
