@@ -223,7 +223,7 @@ mxt_rep_dmarc_start(struct rep *rp)
 	const char *at = cfg->from != NULL ? strrchr(cfg->from, '@') : NULL;
 
 	/* DMARC is about the author's domain; without --from there is none. */
-	if (cfg->no_spf || at == NULL || at[1] == '\0')
+	if (cfg->no_spf || cfg->submission || at == NULL || at[1] == '\0')
 		return;
 	rp->t->sender_auth.dmarc.domain = mxt_xstrdup(at + 1);
 	lookup(rp, at + 1, 0);

@@ -199,6 +199,11 @@ mxt_rep_dnsbl_start(struct rep *rp)
 		c->dnsbl_skipped = mxt_xstrdup("--no-dnsbl");
 		return;
 	}
+	if (dflt && cfg->submission) {
+		c->dnsbl_skipped = mxt_xstrdup("--submission: receivers judge the submission "
+					       "server, not this client");
+		return;
+	}
 	if (dflt && cfg->resolver != NULL) {
 		c->dnsbl_skipped =
 		    mxt_xstrdup("the default lists are asked only through the system "

@@ -621,6 +621,13 @@ mxt_rep_spf_start(struct rep *rp)
 		snd->skipped = mxt_xstrdup("--no-spf");
 		return;
 	}
+	if (cfg->submission) {
+		/* RFC 6409: the submission server relays; receivers judge its
+		 * address and its domain's records, not this client's. */
+		snd->skipped = mxt_xstrdup("--submission: receivers judge the submission server, "
+					   "not this client");
+		return;
+	}
 	addr = mxt_rep_address(rp, &trusted);
 	if (addr == NULL || !trusted) {
 		snprintf(why, sizeof(why),

@@ -317,6 +317,17 @@ def spf_for_egress_ip_option():
     assert_eq((s["address"], s["result"]), (CLEAN, "pass"), "judged address")
 
 
+@test
+def submission_judges_the_server_not_the_client():
+    d = run("--server", "submit.healthy.test", "--submission", "--source", CLEAN,
+            "--from", "user@fail.sender.test", "--to", "someone@elsewhere.test",
+            "--quit-after", "ehlo").json
+    sa = d["sender_auth"]
+    assert_eq((sa["spf"], sa["dmarc"]), (None, None), "no SPF or DMARC")
+    assert_in("--submission", sa["skipped"], "why")
+    assert_in("--submission", d["client"]["dnsbl_skipped"], "no default lists")
+
+
 # ---- DMARC (RFC 7489) ----
 
 @test
