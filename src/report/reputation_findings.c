@@ -61,6 +61,8 @@ dnsbl_findings(struct ctx *c)
 			mxt_sb_printf(&ev, "%s for %s: %s", b->zone, b->address,
 			    mxt_dns_status_text(b->q_a.status));
 			break;
+		case MXT_DNSBL_NOT_RUN:
+		case MXT_DNSBL_NOT_LISTED:
 		default:
 			continue; /* not listed: recorded, nothing to say */
 		}
@@ -97,6 +99,7 @@ spf_diag(enum mxt_spf_result r)
 		return DIAG_SENDER_SPF_TEMPERROR;
 	case MXT_SPF_PERMERROR:
 		return DIAG_SENDER_SPF_PERMERROR;
+	case MXT_SPF_NOT_RUN:
 	default:
 		return DIAG_NONE;
 	}
@@ -165,6 +168,7 @@ dmarc_findings(struct ctx *c)
 		return;
 	case MXT_DMARC_OK:
 		break;
+	case MXT_DMARC_NOT_RUN:
 	default:
 		return;
 	}

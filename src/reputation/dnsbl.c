@@ -91,6 +91,13 @@ on_a(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 			}
 		}
 		break;
+	case MXT_DNS_NOT_RUN:
+	case MXT_DNS_SERVFAIL:
+	case MXT_DNS_REFUSED:
+	case MXT_DNS_TIMEOUT:
+	case MXT_DNS_UNREACHABLE:
+	case MXT_DNS_BADRESP:
+	case MXT_DNS_ERROR:
 	default:
 		b->status = MXT_DNSBL_ERROR;
 		break;

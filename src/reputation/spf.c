@@ -313,6 +313,13 @@ on_answer(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen
 	case MXT_DNS_NXDOMAIN:
 		e->herrno = HOST_NOT_FOUND;
 		break;
+	case MXT_DNS_NOT_RUN:
+	case MXT_DNS_SERVFAIL:
+	case MXT_DNS_REFUSED:
+	case MXT_DNS_TIMEOUT:
+	case MXT_DNS_UNREACHABLE:
+	case MXT_DNS_BADRESP:
+	case MXT_DNS_ERROR:
 	default:
 		e->herrno = TRY_AGAIN;
 		break;
@@ -449,6 +456,8 @@ map_result(SPF_result_t r)
 		return MXT_SPF_NONE;
 	case SPF_RESULT_TEMPERROR:
 		return MXT_SPF_TEMPERROR;
+	case SPF_RESULT_PERMERROR:
+	case SPF_RESULT_INVALID: /* libspf2: a record it could not compile */
 	default:
 		return MXT_SPF_PERMERROR;
 	}
