@@ -145,7 +145,7 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type, int should
 	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_mx && type != ns_t_txt &&
 	    type != ns_t_ptr)
 		return rr_new(srv, domain, type, NO_DATA); /* ns_t_spf (99): RFC 7208 §14.1 */
-	e = ent_find(s, name, type);
+	e = ent_find(s, name, (int)type);
 	if (e == NULL) {
 		if (s->replay)
 			return rr_new(srv, domain, type, TRY_AGAIN);
@@ -157,7 +157,7 @@ layer_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type, int should
 		e = &s->ents[s->nents++];
 		memset(e, 0, sizeof(*e));
 		e->name = mxt_xstrdup(name);
-		e->type = type;
+		e->type = (int)type;
 	}
 	if (e->state != ENT_ANSWERED) {
 		s->missed = 1;
