@@ -4,7 +4,8 @@
  * one TLS context shared by every target, and the per-target pipeline
  * chained by completion callbacks: DNS stage, then the client identity
  * (local address, PTR and forward confirmation, EHLO name), then the probe
- * stage, then the report stage, each started by the previous one's
+ * stage, then the reputation stage (blocklists, SPF, DMARC of the client's
+ * public address), then the report stage, each started by the previous one's
  * callback for that target.  It wires stages; it does not judge (the report
  * stage does) and it never writes to stdout (the caller renders).
  */
@@ -22,6 +23,7 @@
 #include "mxtrace/log.h"
 #include "mxtrace/probe.h"
 #include "mxtrace/report.h"
+#include "mxtrace/reputation.h"
 #include "mxtrace/tls.h"
 #include "mxtrace/xalloc.h"
 
@@ -34,7 +36,7 @@ struct mxt_engine {
 	size_t nruns;
 };
 
-enum run_stage { RUN_DNS = 0, RUN_IDENTITY, RUN_PROBE, RUN_EGRESS_ID, RUN_REPORT };
+enum run_stage { RUN_DNS = 0, RUN_IDENTITY, RUN_PROBE, RUN_EGRESS_ID, RUN_REPUTATION, RUN_REPORT };
 
 struct mxt_run {
 	struct mxt_engine *e;
@@ -211,6 +213,7 @@ static void on_dns(struct mxt_target *t, void *arg);
 static void on_identity(struct mxt_target *t, void *arg);
 static void on_probe(struct mxt_target *t, void *arg);
 static void on_egress_identity(struct mxt_target *t, void *arg);
+static void on_reputation(struct mxt_target *t, void *arg);
 
 /* The report stage, then the caller's callback; the run ends here. */
 static void
@@ -236,6 +239,26 @@ to_report(struct mxt_run *run)
 	run->stage = RUN_REPORT;
 	run->probe = NULL;
 	mxt_timer_arm(run->e->loop, &run->later, mxt_now_ms(), on_report, run);
+}
+
+/* Once the client's public address is as known as it gets: blocklists,
+ * SPF and DMARC (src/reputation), then the report. */
+static void
+to_reputation(struct mxt_run *run)
+{
+	if (run->cancelled) {
+		to_report(run);
+		return;
+	}
+	run->stage = RUN_REPUTATION;
+	if (mxt_reputation_run(run->e->res, run->t, run->cfg, run->hard, on_reputation, run) < 0)
+		to_report(run);
+}
+
+static void
+on_reputation(struct mxt_target *t, void *arg)
+{
+	to_report(arg);
 }
 
 static void
@@ -292,13 +315,13 @@ on_probe(struct mxt_target *t, void *arg)
 			run->e->res, t, run->cfg, run->hard, on_egress_identity, run) == 0)
 			return;
 	}
-	to_report(run);
+	to_reputation(run);
 }
 
 static void
 on_egress_identity(struct mxt_target *t, void *arg)
 {
-	to_report(arg);
+	to_reputation(arg);
 }
 
 struct mxt_run *

@@ -126,7 +126,7 @@ on_deadline(struct mxt_loop *loop, void *arg)
 	struct rep *rp = arg;
 
 	rp->expired = 1;
-	mxt_resolver_cancel(rp->r);
+	mxt_resolver_cancel_tag(rp->r, rp);
 }
 
 int
