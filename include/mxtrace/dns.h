@@ -76,4 +76,26 @@ void mxt_identity_choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg
  * greeting, record it as the egress address and return 1. */
 int mxt_identity_egress_seen(struct mxt_target *t);
 
+/* An MX answer read as a resolver means it (answer.c): the MX records whose
+ * owner is the query name or the end of its CNAME chain. */
+struct mxt_mx_answer {
+	struct {
+		int pref;
+		char *host; /* "" for a null MX (RFC 7505) */
+	} * mx;
+	size_t nmx;
+	char *canonical; /* end of the CNAME chain, NULL without a CNAME */
+	int ncname;	 /* CNAME hops followed */
+	int cname_loop;	 /* the chain did not end within the hop limit */
+	int ignored;	 /* MX records of another owner, not used */
+};
+
+/* Parse abuf (a response to "qname MX"). ARES_SUCCESS with at least one MX,
+ * ARES_ENODATA when there is none for the chain (NODATA: implicit MX),
+ * ARES_EBADRESP when the message is malformed.  out is filled on success and
+ * NODATA; free it with mxt_mx_answer_free in every case. */
+int mxt_mx_answer_parse(
+    const unsigned char *abuf, int alen, const char *qname, struct mxt_mx_answer *out);
+void mxt_mx_answer_free(struct mxt_mx_answer *a);
+
 #endif

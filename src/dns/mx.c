@@ -299,14 +299,17 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 {
 	struct run *run = arg;
 	struct mxt_target *t = run->t;
-	struct ares_mx_reply *mx = NULL, *m;
+	struct mxt_mx_answer ans;
 	struct mxsort *v = NULL;
 	size_t n = 0, i, nnull = 0;
 
+	memset(&ans, 0, sizeof(ans));
 	/* This query's reference on run->pending is released at the end, after
 	 * the address queries are out. */
 	if (st == MXT_DNS_OK) {
-		int rc = ares_parse_mx_reply(abuf, alen, &mx);
+		/* RFC 5321 §5.1: follow the CNAME chain; only MX records of its
+		 * end count, and none of them is NODATA (implicit MX). */
+		int rc = mxt_mx_answer_parse(abuf, alen, t->domain, &ans);
 
 		if (rc == ARES_ENODATA) {
 			st = MXT_DNS_NODATA;
@@ -317,12 +320,11 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 		}
 	}
 	if (st == MXT_DNS_OK) {
-		for (m = mx; m != NULL; m = m->next)
-			n++;
+		n = ans.nmx;
 		v = mxt_xcalloc(n ? n : 1, sizeof(*v));
-		for (i = 0, m = mx; m != NULL; m = m->next, i++) {
-			v[i].pref = m->priority;
-			v[i].host = m->host;
+		for (i = 0; i < n; i++) {
+			v[i].pref = ans.mx[i].pref;
+			v[i].host = ans.mx[i].host;
 		}
 		qsort(v, n, sizeof(*v), mxsort_name_cmp);
 		for (i = 0; i < n; i++)
@@ -361,7 +363,6 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 				x->flags |= MXT_XF_OVER_LIMIT;
 		}
 		free(v);
-		ares_free_data(mx);
 		if (nnull > 0) {
 			/* RFC 7505 §3: a null MX means no mail, whatever else is
 			 * there (Postfix treats a mixed set as null MX too). */
@@ -379,6 +380,7 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 	} else {
 		t->dns.source = MXT_MX_SOURCE_NONE;
 	}
+	mxt_mx_answer_free(&ans);
 	run->pending--;
 	finish(run);
 }
