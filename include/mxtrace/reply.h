@@ -27,17 +27,22 @@ enum {
 	MXT_REPLY_F_UNTERMINATED = 1u << 9,   /* no LF within 64 KiB: violation */
 };
 
-/* Flags that make a reply unusable: the connection must be dropped. */
+/* Flags that make a reply unusable: the connection must be dropped.  RFC
+ * 5321 §4.2.1: "the reply code on each of the lines MUST be the same", so a
+ * reply whose lines disagree is a protocol error too. */
 #define MXT_REPLY_F_FATAL                                                                          \
 	(MXT_REPLY_F_TOO_MANY_LINES | MXT_REPLY_F_TOO_LARGE | MXT_REPLY_F_MALFORMED |              \
-	    MXT_REPLY_F_UNTERMINATED)
+	    MXT_REPLY_F_UNTERMINATED | MXT_REPLY_F_CODE_MISMATCH)
 
 /* One line of reply text: the bytes after "NNN-" / "NNN ", without CRLF,
  * kept raw (escaping happens at render time).  p is NUL-terminated for
- * convenience but may contain NUL bytes; len is authoritative. */
+ * convenience but may contain NUL bytes; len is authoritative.  code is the
+ * code this line carried as received (a line of a mixed-code reply keeps
+ * its own), 0 for a line kept whole because it had no code. */
 struct mxt_line {
 	char *p;
 	size_t len;
+	int code;
 };
 
 /* A complete reply.  code is the final line's code (RFC 5321 §4.2.1 when the
@@ -85,6 +90,12 @@ void mxt_reply_parser_want_enh(struct mxt_reply_parser *p, int want_enh);
  * followed that reply.  Returns an mxt_reply_status. */
 enum mxt_reply_status mxt_reply_parser_feed(
     struct mxt_reply_parser *p, const char *buf, size_t len, size_t *used);
+
+/* The peer closed the stream: move what arrived of an unfinished reply into
+ * *out (complete lines with their codes, then the unfinished line as raw
+ * text with code 0) and return 1, or return 0 when nothing was pending.
+ * The reply is evidence only: code stays 0.  The caller frees *out. */
+int mxt_reply_parser_eof(struct mxt_reply_parser *p, struct mxt_reply *out);
 
 /* Move the completed (or partial, after ERROR) reply into *out; the parser is
  * ready for the next reply.  The caller owns *out and frees it with

@@ -94,6 +94,10 @@ enum mxt_session_action mxt_session_reply(struct mxt_session *s, struct mxt_repl
  * followed it: record the reply, then end the session as desynchronised
  * (RFC 2920 §3.1) without acting on it.  Takes ownership of *r. */
 enum mxt_session_action mxt_session_reply_then_extra(struct mxt_session *s, struct mxt_reply *r);
+/* The stream ended in the middle of a reply: keep what arrived (from
+ * mxt_reply_parser_eof) as the waiting step's evidence, scrubbed, without
+ * ending the session (mxt_session_abort does).  Takes *r. */
+void mxt_session_partial_reply(struct mxt_session *s, struct mxt_reply *r);
 /* A reply broke the protocol (MXT_REPLY_ERROR): record what there is of it
  * (secrets scrubbed, transcript kept) and end the session.  Takes *r. */
 void mxt_session_broken_reply(struct mxt_session *s, struct mxt_reply *r, const char *why);

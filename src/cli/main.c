@@ -281,7 +281,14 @@ main(int argc, char **argv)
 		if (rc < 0)
 			fprintf(stderr, "%s\nTry 'mxtrace --help'.\n", err);
 		mxt_config_free(&cfg);
-		return rc < 0 ? MXT_EXIT_USAGE : 0;
+		if (rc < 0)
+			return MXT_EXIT_USAGE;
+		/* --help, --version: a text nobody could read is an error too. */
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "mxtrace: write error on standard output\n");
+			return MXT_EXIT_IOERR;
+		}
+		return 0;
 	}
 	mxt_log_init(cfg.verbose, cfg.quiet);
 	if (mxt_cli_password(&cfg, err, sizeof(err)) < 0 ||

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mxtrace/log.h"
+#include "mxtrace/redact.h"
 #include "mxtrace/xalloc.h"
 #include "secret.h"
 
@@ -120,7 +121,8 @@ mxt_cli_password(struct mxt_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "the password contains control characters");
 		return -1;
 	}
-	return 0;
+	/* Before the first connection: a greeting may already echo it. */
+	return mxt_secret_password(cfg->user, cfg->password, err, errlen);
 }
 
 int

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "mxtrace/log.h"
+#include "mxtrace/redact.h"
 
 static int level, silent;
 
@@ -28,9 +29,12 @@ static void vline(const char *fmt, va_list ap) __attribute__((format(printf, 1, 
 static void
 vline(const char *fmt, va_list ap)
 {
-	fputs("mxtrace: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char buf[4096];
+
+	/* -v and -vv lines may quote a peer: secrets are scrubbed here too. */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	mxt_secret_scrub_str(buf);
+	fprintf(stderr, "mxtrace: %s\n", buf);
 }
 
 void

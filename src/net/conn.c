@@ -342,6 +342,16 @@ drive(struct mxt_conn *c, enum mxt_session_action act)
 	}
 }
 
+/* The peer closed mid-reply: the lines that arrived stay as evidence. */
+static void
+keep_partial(struct mxt_conn *c)
+{
+	struct mxt_reply r;
+
+	if (mxt_reply_parser_eof(&c->rp, &r))
+		mxt_session_partial_reply(&c->sess, &r);
+}
+
 /* Feed n bytes to the parser, one reply at a time. */
 static void
 consume(struct mxt_conn *c, const char *buf, size_t n)
@@ -419,6 +429,7 @@ do_read(struct mxt_conn *c)
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 					return;
 				ERR_clear_error();
+				keep_partial(c);
 				mxt_session_abort(&c->sess, MXT_STEP_CLOSED, MXT_END_CLOSED,
 				    "connection closed by the server");
 				finish(c);
@@ -430,6 +441,7 @@ do_read(struct mxt_conn *c)
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 				return;
 			if (n <= 0) {
+				keep_partial(c);
 				mxt_session_abort(&c->sess, MXT_STEP_CLOSED, MXT_END_CLOSED,
 				    n == 0 ? "connection closed by the server" : strerror(errno));
 				finish(c);
@@ -541,11 +553,13 @@ on_timeout(struct mxt_loop *loop, void *arg)
 	case C_TLS_HANDSHAKE:
 		c->a->tls.error = mxt_xstrdup("TLS handshake timed out");
 		c->a->tls.duration_ms = mxt_now_ms() - c->tls_start;
-		c->a->end = hard ? MXT_END_DEADLINE : MXT_END_TLS;
+		/* A deadline, not a TLS fault: the report says which one. */
+		c->a->end = hard ? MXT_END_DEADLINE : MXT_END_TIMEOUT;
 		c->a->end_stage = MXT_STAGE_TLS;
 		finish(c);
 		return;
 	case C_SMTP:
+		keep_partial(c);
 		mxt_session_abort(&c->sess, MXT_STEP_TIMEOUT,
 		    hard ? MXT_END_DEADLINE : MXT_END_TIMEOUT,
 		    "no complete reply before the deadline");
@@ -642,6 +656,14 @@ mxt_conn_abort(struct mxt_conn *c)
 		    &c->sess, MXT_STEP_TIMEOUT, MXT_END_DEADLINE, "overall deadline reached");
 	else {
 		c->a->end = MXT_END_DEADLINE;
+		if (c->state == C_TLS_HANDSHAKE) {
+			/* The deadline cut the handshake: a deadline, not a TLS
+			 * fault (the report names the stage). */
+			c->a->end_stage = MXT_STAGE_TLS;
+			if (c->a->tls.error == NULL)
+				c->a->tls.error = mxt_xstrdup("TLS handshake cut by the deadline");
+			c->a->tls.duration_ms = mxt_now_ms() - c->tls_start;
+		}
 		/* A SYN that was never sent did not time out. */
 		if (c->state == C_CONNECTING && c->fd >= 0)
 			c->a->connect = MXT_CONN_TIMEOUT;

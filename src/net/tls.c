@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mxtrace/redact.h"
 #include "mxtrace/tls.h"
 #include "mxtrace/xalloc.h"
 
@@ -82,6 +83,7 @@ name_line(X509_NAME *n)
 	out = mxt_xmalloc((size_t)len + 1);
 	memcpy(out, p, (size_t)len);
 	out[len] = '\0';
+	mxt_secret_scrub(out, (size_t)len); /* the peer chose these bytes */
 	BIO_free(b);
 	return out;
 }
@@ -166,6 +168,7 @@ mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 		}
 		if (v == NULL)
 			continue;
+		mxt_secret_scrub_str(v);
 		out->san = mxt_xreallocarray(out->san, out->nsan + 1, sizeof(*out->san));
 		out->san[out->nsan++] = v;
 	}

@@ -85,10 +85,18 @@ step_failure(
 	unsigned fl = s->reply.flags;
 
 	if (s->status == MXT_STEP_PROTOCOL || (fl & MXT_REPLY_F_FATAL)) {
-		id = banner ? DIAG_BANNER_NOT_SMTP : DIAG_SMTP_PROTOCOL_VIOLATION;
+		/* Not SMTP only when the greeting's first line has no reply
+		 * code at all; a greeting that starts as SMTP and then breaks a
+		 * rule (mixed codes, too long) is an SMTP protocol error. */
+		id = banner && (s->reply.nlines == 0 || s->reply.lines[0].code == 0)
+		    ? DIAG_BANNER_NOT_SMTP
+		    : DIAG_SMTP_PROTOCOL_VIOLATION;
 		mxt_sb_printf(&ev, "reply to %s:", what);
 		if (fl & MXT_REPLY_F_MALFORMED)
 			mxt_sb_puts(&ev, " malformed line (no 3-digit code);");
+		if (fl & MXT_REPLY_F_CODE_MISMATCH)
+			mxt_sb_puts(
+			    &ev, " different codes within one reply (RFC 5321 section 4.2.1);");
 		if (fl & MXT_REPLY_F_TOO_MANY_LINES)
 			mxt_sb_printf(&ev, " more than %d lines;", MXT_REPLY_LINES_MAX);
 		if (fl & MXT_REPLY_F_TOO_LARGE)
@@ -111,8 +119,14 @@ step_failure(
 		}
 	} else {
 		/* CLOSED, or a local socket error: the connection is gone. */
-		id = banner ? DIAG_CONNECT_RESET : DIAG_SMTP_CONNECTION_LOST;
-		if (banner)
+		int partial = s->reply.nlines > 0;
+
+		id = banner && !partial ? DIAG_CONNECT_RESET : DIAG_SMTP_CONNECTION_LOST;
+		if (banner && partial)
+			mxt_sb_printf(&ev,
+			    "%s port %d: the connection closed in the middle of the greeting",
+			    a->addr.text, a->port);
+		else if (banner)
 			mxt_sb_printf(&ev, "%s port %d: the connection closed before any greeting",
 			    a->addr.text, a->port);
 		else
@@ -394,7 +408,20 @@ classify_tls(struct ctx *c, const struct mxt_attempt *a, struct outcome *o)
 		if (ended)
 			decide(c, o, OUT_NEXT, DIAG_TLS_STARTTLS_INJECTION, idx, NULL, -1);
 	}
-	if (tls->attempted && !tls->ok) {
+	if (tls->attempted && !tls->ok && a->end_stage == MXT_STAGE_TLS &&
+	    (a->end == MXT_END_DEADLINE || a->end == MXT_END_TIMEOUT)) {
+		/* A deadline is not a TLS fault: like a greeting that never
+		 * comes, it is inconclusive (not blocking), named with the
+		 * stage it cut. */
+		mxt_sb_printf(&ev, "the TLS handshake %s was cut by %s after %lld ms",
+		    a->mode == MXT_MODE_SMTPS ? "on connect (implicit TLS, before any greeting)"
+					      : "after the STARTTLS 220",
+		    a->end == MXT_END_DEADLINE ? "the overall deadline (--timeout-total)"
+					       : "the TLS stage deadline",
+		    (long long)tls->duration_ms);
+		idx = mxt_emit_a(c, a, DIAG_TLS_HANDSHAKE_TIMEOUT, &ev);
+		decide(c, o, OUT_NEXT, DIAG_TLS_HANDSHAKE_TIMEOUT, idx, NULL, 0);
+	} else if (tls->attempted && !tls->ok) {
 		mxt_sb_puts(&ev, tls->error != NULL ? tls->error : "the TLS handshake failed");
 		if (tls->duration_ms > 0)
 			mxt_sb_printf(&ev, " (after %lld ms)", (long long)tls->duration_ms);

@@ -106,17 +106,28 @@ mxt_sb_take(struct sb *b)
 	return p;
 }
 
-/* The reply as sent, minus CRLF: "250-first / 250 last". */
+/* The code a line carried as received: its own, else the reply's. */
+static int
+line_code(const struct mxt_reply *r, size_t i)
+{
+	return r->lines[i].code != 0 ? r->lines[i].code : r->code;
+}
+
+/* The reply as sent, minus CRLF: "250-first / 250 last".  Each line shows
+ * its own code (a mixed-code reply is quoted as it came); a line kept whole
+ * because it had no code is quoted whole. */
 void
 mxt_sb_reply(struct sb *b, const struct mxt_reply *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->nlines; i++) {
+		int code = line_code(r, i);
+
 		if (i > 0)
 			mxt_sb_puts(b, " / ");
-		if (r->code >= 100 && r->code <= 999)
-			mxt_sb_printf(b, "%03d%c", r->code, i + 1 < r->nlines ? '-' : ' ');
+		if (code >= 100 && code <= 999 && (r->lines[i].code != 0 || r->code != 0))
+			mxt_sb_printf(b, "%03d%c", code, i + 1 < r->nlines ? '-' : ' ');
 		if (r->lines[i].p != NULL)
 			mxt_sb_putn(b, r->lines[i].p, r->lines[i].len);
 	}
@@ -129,9 +140,10 @@ void
 mxt_sb_reply_first(struct sb *b, const struct mxt_reply *r)
 {
 	size_t n;
+	int code = r->nlines > 0 ? line_code(r, 0) : r->code;
 
-	if (r->code >= 100 && r->code <= 999)
-		mxt_sb_printf(b, "%03d ", r->code);
+	if (code >= 100 && code <= 999)
+		mxt_sb_printf(b, "%03d ", code);
 	if (r->nlines == 0 || r->lines[0].p == NULL)
 		return;
 	n = r->lines[0].len;

@@ -75,6 +75,14 @@ reply_json(const struct mxt_reply *r)
 	for (i = 0; i < r->nlines; i++)
 		cJSON_AddItemToArray(lines, jstr_n(r->lines[i].p, r->lines[i].len));
 	cJSON_AddItemToObject(o, "lines", lines);
+	/* Each line's own code as received (RFC 5321 §4.2.1 mixed codes). */
+	if (r->nlines > 0) {
+		cJSON *codes = cJSON_CreateArray();
+
+		for (i = 0; i < r->nlines; i++)
+			cJSON_AddItemToArray(codes, cJSON_CreateNumber(r->lines[i].code));
+		cJSON_AddItemToObject(o, "line_codes", codes);
+	}
 	for (bit = 0; bit < 32; bit++) {
 		const char *n;
 

@@ -109,7 +109,7 @@ fail(struct mxt_reply_parser *p)
 
 /* Append a copy of len bytes to cur.lines.  Returns 0, or -1 on ENOMEM. */
 static int
-add_line(struct mxt_reply_parser *p, const char *s, size_t len)
+add_line(struct mxt_reply_parser *p, const char *s, size_t len, int code)
 {
 	struct mxt_reply *r = &p->cur;
 	char *copy;
@@ -132,6 +132,7 @@ add_line(struct mxt_reply_parser *p, const char *s, size_t len)
 	copy[len] = '\0';
 	r->lines[r->nlines].p = copy;
 	r->lines[r->nlines].len = len;
+	r->lines[r->nlines].code = code;
 	r->nlines++;
 	return 0;
 }
@@ -142,7 +143,7 @@ static void
 keep_raw_line(struct mxt_reply_parser *p)
 {
 	if (p->cur.nlines < MXT_REPLY_LINES_MAX)
-		(void)add_line(p, p->line, p->line_len);
+		(void)add_line(p, p->line, p->line_len, 0);
 }
 
 /* One byte of line content (anything but the terminator). */
@@ -263,20 +264,23 @@ end_line(struct mxt_reply_parser *p)
 		return fail(p);
 	}
 
-	/* RFC 5321 §4.2.1: every line of a reply carries the same code; when
-	 * they differ the final line decides (as Postfix does), flagged. */
+	/* RFC 5321 §4.2.1: every line of a reply carries the same code.  When
+	 * they differ, every line keeps its own code and the reply, once
+	 * complete, is a protocol error: no line's code decides it. */
 	if (p->first_code == 0)
 		p->first_code = code;
 	else if (code != p->first_code)
 		r->flags |= MXT_REPLY_F_CODE_MISMATCH;
 
-	if (add_line(p, p->line + (p->line_len > 3 ? 4 : 3),
-		p->line_len > 3 ? p->line_len - 4 : 0) == -1) {
+	if (add_line(p, p->line + (p->line_len > 3 ? 4 : 3), p->line_len > 3 ? p->line_len - 4 : 0,
+		code) == -1) {
 		/* ENOMEM: ERROR with no fatal flag set. */
 		line_reset(p);
 		return fail(p);
 	}
 	line_reset(p);
+	if (final && (r->flags & MXT_REPLY_F_CODE_MISMATCH))
+		return fail(p);
 	if (final) {
 		finish_reply(p, code);
 		return MXT_REPLY_DONE;
@@ -359,6 +363,19 @@ mxt_reply_take(struct mxt_reply_parser *p, struct mxt_reply *out)
 }
 
 int
+mxt_reply_parser_eof(struct mxt_reply_parser *p, struct mxt_reply *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!mxt_reply_parser_pending(p))
+		return 0;
+	if (p->line_len > 0 || p->prev_cr)
+		keep_raw_line(p);
+	mxt_reply_take(p, out);
+	out->code = 0;
+	return 1;
+}
+
+int
 mxt_reply_parser_pending(const struct mxt_reply_parser *p)
 {
 	return p->first_code >= 0 && p->cur.code == 0 && p->cur.nbytes > 0;
@@ -399,6 +416,7 @@ mxt_reply_copy(struct mxt_reply *dst, const struct mxt_reply *src)
 			memcpy(dst->lines[i].p, src->lines[i].p, len);
 		dst->lines[i].p[len] = '\0';
 		dst->lines[i].len = len;
+		dst->lines[i].code = src->lines[i].code;
 		dst->nlines = i + 1;
 	}
 	return 0;

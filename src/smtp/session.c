@@ -540,6 +540,23 @@ mxt_session_outstanding(const struct mxt_session *s)
 }
 
 void
+mxt_session_partial_reply(struct mxt_session *s, struct mxt_reply *r)
+{
+	struct mxt_step *st = mxt_session_waiting(s);
+
+	/* What arrived before the stream ended is evidence: into the
+	 * transcript (scrubbed) and the waiting step, which stays waiting
+	 * until the caller ends the session. */
+	mxt_transcript_reply(s, r);
+	if (st != NULL && st->reply.nlines == 0) {
+		mxt_reply_free(&st->reply);
+		st->reply = *r;
+		memset(r, 0, sizeof(*r));
+	}
+	mxt_reply_free(r);
+}
+
+void
 mxt_session_broken_reply(struct mxt_session *s, struct mxt_reply *r, const char *why)
 {
 	struct mxt_step *st = take_reply(s, r);

@@ -12,6 +12,7 @@
 
 #include "mxtrace/limits.h"
 #include "mxtrace/loop.h"
+#include "mxtrace/redact.h"
 #include "mxtrace/xalloc.h"
 #include "transcript.h"
 
@@ -24,6 +25,8 @@ mxt_redact_add(struct mxt_session *s, char *secret)
 
 	if (secret == NULL)
 		return;
+	/* Run-wide too: a later reply of any session may echo it. */
+	mxt_secret_add(secret, strlen(secret));
 	for (k = 0; k < NSECRETS; k++)
 		if (s->secrets[k] == NULL) {
 			s->secrets[k] = secret;
@@ -37,6 +40,7 @@ mxt_redact_scrub(const struct mxt_session *s, char *p, size_t len)
 {
 	size_t i, k;
 
+	mxt_secret_scrub(p, len);
 	for (k = 0; k < NSECRETS; k++) {
 		size_t n;
 
@@ -103,13 +107,17 @@ mxt_transcript_reply(struct mxt_session *s, struct mxt_reply *r)
 		const struct mxt_line *l = &r->lines[i];
 		char *buf;
 
+		int code = l->code != 0 ? l->code : r->code;
+
 		mxt_redact_scrub(s, r->lines[i].p, r->lines[i].len);
-		if (r->code == 0) { /* broken reply: the raw line is kept as text */
+		if (code == 0) { /* no code: the raw line was kept as text */
 			mxt_transcript_add(s, MXT_DIR_SERVER, l->p, l->len);
 			continue;
 		}
+		/* Each line with the code it carried (RFC 5321 §4.2.1 mixed
+		 * codes are shown as they came). */
 		buf = mxt_xmalloc(l->len + 5);
-		snprintf(buf, 5, "%03d%c", r->code, i + 1 < r->nlines ? '-' : ' ');
+		snprintf(buf, 5, "%03d%c", code, i + 1 < r->nlines ? '-' : ' ');
 		memcpy(buf + 4, l->p, l->len);
 		mxt_transcript_add(s, MXT_DIR_SERVER, buf, l->len + 4);
 		free(buf);

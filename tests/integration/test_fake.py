@@ -359,20 +359,21 @@ def hostile_banner_escaped_in_json_and_text():
 # ---- mixed codes in one reply ----
 
 @test
-def mixed_codes_decided_by_last_line():
-    script = (BANNER + "expect EHLO\nsend 250-a\\r\\n550 b\\r\\n\n"
-              "expect HELO\nsend 250 fake.test\\r\\n\n" + TAIL_SERIAL)
+def mixed_codes_are_a_protocol_error():
+    # RFC 5321 §4.2.1: the lines of one reply MUST carry the same code; a
+    # mix is a protocol error (issue 13), decided by no line's code.
+    script = BANNER + "expect EHLO\nsend 250-a\\r\\n550 b\\r\\n\n"
     with Fake(9, script) as f:
         r, a = probe(f)
     e = step(a, "ehlo")
     assert_in("code_mismatch", e["reply"]["flags"], "EHLO reply flags")
-    assert_eq(e["reply"]["code"], 550, "decided by the final line")
+    assert_eq(e["reply"]["code"], 0, "no code decides a broken reply")
+    assert_eq(e["reply"]["line_codes"], [250, 550], "each line keeps its code")
+    assert_eq(e["status"], "protocol_error", "EHLO step status")
     assert_eq(a["capabilities"], None, "a 250-/550 mix is not an EHLO success")
     assert_eq(a["capabilities_plaintext"], None, "no plaintext capabilities either")
     lines = f.lines()
-    assert lines[1].startswith("HELO ") or lines[1] == "QUIT", "after a 550 EHLO: %r" % lines
-    if lines[1].startswith("HELO "):
-        assert a["helo_fallback"], "helo_fallback"
+    assert not any(x.startswith("HELO ") for x in lines), "HELO after a broken reply: %r" % lines
 
 
 # ---- 554 greeting, 421 ----

@@ -390,11 +390,12 @@ static const struct rcase cases[] = {
 	{"NUL in code", B("2\0000 x\r\n"), 0, 1,
 	    {{ERR, ALL, 0, F_BAD | F_CTRL, "", 1, {L("2\0000 x")}}}},
 
-	/* Mixed codes (RFC 5321 §4.2.1: every line has the same code). */
+	/* RFC 5321 §4.2.1: mixed codes are a protocol error once the reply is
+	 * complete; every line is kept. */
 	{"mismatched codes", B("250-a\r\n550 b\r\n"), 0, 1,
-	    {{DONE, ALL, 550, F_MISMATCH, "", 2, {L("a"), L("b")}}}},
+	    {{ERR, ALL, 0, F_MISMATCH, "", 2, {L("a"), L("b")}}}},
 	{"mismatch in the middle", B("220-a\r\n250-b\r\n220 c\r\n"), 0, 1,
-	    {{DONE, ALL, 220, F_MISMATCH, "", 3, {L("a"), L("b"), L("c")}}}},
+	    {{ERR, ALL, 0, F_MISMATCH, "", 3, {L("a"), L("b"), L("c")}}}},
 
 	/* Bare LF ends a line; RFC 5321 §2.3.8: a lone CR ends nothing. */
 	{"bare LF", B("250 ok\n"), 0, 1, {{DONE, ALL, 250, F_LF, "", 1, {L("ok")}}}},
@@ -464,7 +465,7 @@ static const struct rcase cases[] = {
 	{"enh only on first line", B("250-a\r\n250 2.1.5 b\r\n"), 1, 1,
 	    {{DONE, ALL, 250, 0, "", 2, {L("a"), L("2.1.5 b")}}}},
 	{"enh class vs final code", B("250-2.0.0 a\r\n550 5.0.0 b\r\n"), 1, 1,
-	    {{DONE, ALL, 550, F_MISMATCH | F_ENH, "2.0.0", 2, {L("2.0.0 a"), L("5.0.0 b")}}}},
+	    {{ERR, ALL, 0, F_MISMATCH, "", 2, {L("2.0.0 a"), L("5.0.0 b")}}}},
 	{"enh off", B("250 2.1.5 ok\r\n"), 0, 1, {{DONE, ALL, 250, 0, "", 1, {L("2.1.5 ok")}}}},
 	{"enh off no mismatch", B("550 2.1.0 ok\r\n"), 0, 1,
 	    {{DONE, ALL, 550, 0, "", 1, {L("2.1.0 ok")}}}},
