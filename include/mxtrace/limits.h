@@ -76,6 +76,11 @@
 /* --dnsbl zones per run (each costs one query per client address). */
 #define MXT_DNSBL_ZONES_MAX 16
 
+/* Shortest AUTH password accepted: below 3 octets its base64 forms are one
+ * or two characters that occur in any text, so no scrubbing could hide
+ * them (docs/security.md, "Redaction"). */
+#define MXT_PASSWORD_MIN 3
+
 /* --send: largest message (--size padding) and --body-file we hold in memory. */
 #define MXT_SEND_SIZE_MAX (64ull * 1024 * 1024)
 #define MXT_BODY_FILE_MAX (16 * 1024 * 1024)

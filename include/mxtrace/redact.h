@@ -14,9 +14,7 @@
 
 #include <stddef.h>
 
-/* Shortest password accepted: below it the base64 forms are one or two
- * characters that occur everywhere, so no scrubbing could hide them. */
-#define MXT_PASSWORD_MIN 3
+#include "mxtrace/limits.h" /* MXT_PASSWORD_MIN */
 
 /* Register the password of user (every form above).  Returns -1 with a
  * one-line reason in err when it is shorter than MXT_PASSWORD_MIN. */
