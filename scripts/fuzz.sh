@@ -30,10 +30,13 @@ if [[ ! -d build-fuzz-long ]]; then
 	CC=clang meson setup build-fuzz-long -Dfuzzing=true -Db_sanitize=address,undefined \
 	    -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null || exit 1
 fi
-nice -n 19 ninja -C build-fuzz-long >/dev/null || exit 1
+ninja -C build-fuzz-long >/dev/null || exit 1
 
 if [[ $# -eq 0 ]]; then
-	set -- $(cd tests/fuzz && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
+	for f in tests/fuzz/fuzz_*.c; do
+		f=${f#tests/fuzz/fuzz_}
+		set -- "$@" "${f%.c}"
+	done
 fi
 mkdir -p "$out"
 
