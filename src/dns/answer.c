@@ -167,7 +167,9 @@ mxt_mx_answer_parse(
 	if (name != qname)
 		out->canonical = mxt_xstrdup(name);
 	/* RFC 5321 §5.1: the MX of the canonical name; records of any other
-	 * owner are ignored. */
+	 * owner are ignored.  One allocation for all of them: thousands of
+	 * records must not cost thousands of reallocations. */
+	out->mx = mxt_xcalloc(nrr ? nrr : 1, sizeof(*out->mx));
 	for (i = 0; i < nrr; i++) {
 		if (rr[i].type != T_MX)
 			continue;
@@ -175,7 +177,6 @@ mxt_mx_answer_parse(
 			out->ignored++;
 			continue;
 		}
-		out->mx = mxt_xreallocarray(out->mx, out->nmx + 1, sizeof(*out->mx));
 		out->mx[out->nmx].pref = rr[i].pref;
 		out->mx[out->nmx].host = rr[i].target;
 		rr[i].target = NULL;
