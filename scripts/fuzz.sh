@@ -48,8 +48,10 @@ one() {
 	cp tests/fuzz/corpus/"$name"/* "$dir/corpus/"
 	# -timeout is generous: on a shared, loaded machine a slow execution is
 	# not a hang.
+	local bin=build-fuzz-long/tests/fuzz/fuzz_$name
+	[[ -x $bin ]] || bin=build-fuzz-long/tests/fuzz_$name
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    nice -n 19 build-fuzz-long/tests/fuzz_"$name" -max_total_time="$secs" -timeout=300 \
+	    nice -n 19 "$bin" -max_total_time="$secs" -timeout=300 \
 	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" \
 	    >"$dir/log" 2>&1
 	local rc=$? execs cov units findings

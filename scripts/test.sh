@@ -106,7 +106,7 @@ meson setup --reconfigure build-fuzz >/dev/null && ninja -C build-fuzz
 check "build with clang and libFuzzer" $?
 meson test -C build-fuzz --suite fuzz --print-errorlogs >/dev/null
 count_meson build-fuzz "meson tests (clang)"
-for h in build-fuzz/tests/fuzz_*; do
+for h in build-fuzz/tests/fuzz_* build-fuzz/tests/fuzz/fuzz_*; do
 	[[ -f $h && -x $h && $h != *_replay ]] || continue
 	name=$(basename "$h")
 	work=$(mktemp -d)
