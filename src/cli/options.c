@@ -212,7 +212,7 @@ const struct opt_row mxt_opt_rows[OPT_COUNT] = {
 
 	[OPT_LISTEN] = { .name = "listen", .arg = "[ADDR:]PORT", .group = GRP_EXPORTER,
 	  .kind = OPT_K_CUSTOM, FIELD(listen), .handler = opt_listen,
-	  .help = "serve /probe and /metrics over HTTP (ADDR default 127.0.0.1)" },
+	  .help = "Prometheus exporter (default 127.0.0.1, port 9125)" },
 	[OPT_CONFIG] = { .name = "config", .arg = "FILE", .group = GRP_EXPORTER,
 	  PATH(exporter_config), .help = "the exporter's modules (named option sets)" },
 	[OPT_MAX_PROBES] = { .name = "max-probes", .arg = "N", .group = GRP_EXPORTER,
