@@ -31,7 +31,7 @@ python3 python3-jsonschema python3-prometheus-client
 libnet-ssleay-perl time
 libspf2-dev libpsl-dev
 iproute2 nftables bind9-dnsutils
-clang-format groff-base
+clang-format groff-base zsh
 clang libclang-rt-14-dev
 prometheus
 libc6 libcrypt1 libdb5.3 libgnutls30 libgnutls-dane0 libidn12 libidn2-0
@@ -116,6 +116,7 @@ check_tools() {
 	    python3 -c 'import jsonschema; jsonschema.Draft7Validator.check_schema({})'
 	probe python3-prometheus-client "the OpenMetrics parser of python3-prometheus-client" \
 	    /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser'
+	probe zsh "zsh (the completion test checks _mxtrace's syntax)" zsh -n -c 'true'
 	probe promtool "promtool check metrics (prometheus)" \
 	    sh_c 'printf "# HELP x_seconds x\n# TYPE x_seconds gauge\nx_seconds 1\n" |
 	    promtool check metrics'

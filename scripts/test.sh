@@ -80,8 +80,8 @@ fi
 meson setup --reconfigure build-ci >/dev/null && ninja -C build-ci
 check "build with -Werror" $?
 
-echo "== unit tests, corpus replay, docs codes, header self-containment"
-meson test -C build-ci --suite unit --suite fuzz --suite docs --suite headers \
+echo "== unit tests, corpus replay, docs codes, header self-containment, install"
+meson test -C build-ci --suite unit --suite fuzz --suite docs --suite headers --suite install \
     --print-errorlogs >/dev/null
 count_meson build-ci "meson tests"
 

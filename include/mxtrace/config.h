@@ -10,11 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mxtrace/range.h"
+
 /* Warn when the server certificate expires within this many days. */
 #define MXT_CERT_WARN_DAYS_DEFAULT 14
 
 enum mxt_starttls_mode { MXT_STARTTLS_AUTO = 0, MXT_STARTTLS_REQUIRE, MXT_STARTTLS_NEVER };
-enum mxt_format { MXT_FORMAT_TEXT = 0, MXT_FORMAT_JSON, MXT_FORMAT_NAGIOS, MXT_FORMAT_OPENMETRICS };
+enum mxt_format {
+	MXT_FORMAT_TEXT = 0,
+	MXT_FORMAT_JSON,
+	MXT_FORMAT_NAGIOS,
+	MXT_FORMAT_OPENMETRICS,
+	MXT_FORMAT_PROMETHEUS /* the same metrics in the Prometheus text format 0.0.4 */
+};
 enum mxt_family { MXT_FAMILY_ANY = 0, MXT_FAMILY_V4, MXT_FAMILY_V6 };
 
 /* Where a session stops (--quit-after); the default is RCPT then RSET+QUIT. */
@@ -88,6 +96,10 @@ struct mxt_config {
 	size_t ndnsbl;
 	int no_dnsbl; /* --no-dnsbl: ask no blocklist at all */
 	int no_spf;   /* --no-spf: no SPF or DMARC check */
+	/* Nagios plugin thresholds (--format nagios, docs/mxtrace.1). */
+	struct mxt_range warn_time; /* -w RANGE: the run's time in seconds */
+	struct mxt_range crit_time; /* -c RANGE */
+	int cert_crit_days;	    /* --cert-crit-days N; -1: none */
 };
 
 void mxt_config_init(struct mxt_config *c);

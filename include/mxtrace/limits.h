@@ -46,6 +46,10 @@
 #define MXT_DEADLINE_DATA_MS 120000
 #define MXT_DEADLINE_DATA_END_MS 600000
 #define MXT_DEADLINE_TOTAL_MS 300000
+/* --format nagios without -t: below the 60 s after which Nagios
+ * (service_check_timeout) and Icinga 2 (CheckCommand timeout) kill a check,
+ * so the plugin reports UNKNOWN itself instead of being killed. */
+#define MXT_DEADLINE_TOTAL_NAGIOS_MS 50000
 /* DNS: c-ares timeout per try, tries, and the DNS stage deadline (c-ares'
  * own defaults could take about 75 s per server). */
 #define MXT_DNS_TIMEOUT_MS 2000

@@ -497,6 +497,7 @@ struct mxt_target {
 	int64_t started_unix_ms; /* wall clock, for the report */
 	int64_t duration_ms;
 	struct mxt_request request; /* what was asked (read by the report stage) */
+	int deadline_reached;	    /* the run's overall deadline (--timeout-total) ended it */
 };
 
 /* Stable names for enums (JSON values); "unknown" for a value out of range. */

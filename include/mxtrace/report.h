@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "mxtrace/config.h"
+#include "mxtrace/range.h"
 #include "mxtrace/record.h"
 
 /* Classify what the DNS and probe stages observed, judged against what was
@@ -35,6 +36,12 @@ struct mxt_render_opts {
 	int transcript; /* text: every attempt's transcript */
 	int compact;	/* JSON: one document per line (JSON Lines) */
 	int color;	/* text: ANSI colours */
+	/* Nagios thresholds (the certificate warning days and the overall
+	 * deadline are the request's, in the record). */
+	struct mxt_range warn_time; /* -w: the run's time in seconds */
+	struct mxt_range crit_time; /* -c */
+	int have_cert_crit;	    /* --cert-crit-days was given: */
+	int cert_crit_days;	    /* CRITICAL below this many days */
 };
 
 /* Renderers write only to out.  Return 0, or -1 on a write error. */
@@ -81,6 +88,14 @@ const char *mxt_software_hint(const char *code, const char *software);
 /* The i-th software of the table (its stable name; *product gets the
  * product name when product is not NULL); NULL past the last. */
 const char *mxt_software_name(size_t i, const char **product);
+
+/* The Nagios state of a target under --format nagios: the worst of the
+ * verdict, the -w/-c ranges on the run's time and the certificate-days
+ * thresholds; UNKNOWN when the overall deadline cut the run short. */
+enum mxt_status mxt_nagios_status(const struct mxt_target *t, const struct mxt_render_opts *o);
+/* Exit status of a --format nagios run: the worst mxt_nagios_status(). */
+int mxt_nagios_exit_code(
+    struct mxt_target *const *targets, size_t n, const struct mxt_render_opts *o);
 
 /* Exit status for a run (Nagios conventions): 0 ok, 1 warning, 2 critical,
  * 3 unknown: the worst verdict over all targets. */

@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "mxtrace/engine.h"
@@ -160,6 +162,7 @@ struct cli {
 };
 
 static void start_next(struct cli *c);
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Render one finished target as it comes (JSON: one document per line). */
 static int
@@ -170,15 +173,21 @@ render(struct cli *c, struct mxt_target *t)
 
 	if (c->ndone > 0 && cfg->format == MXT_FORMAT_TEXT)
 		fputc('\n', stdout);
+	memset(&ro, 0, sizeof(ro));
 	ro.transcript = cfg->transcript;
 	ro.compact = cfg->batch != NULL;
 	ro.color = want_color(cfg);
+	ro.warn_time = cfg->warn_time;
+	ro.crit_time = cfg->crit_time;
+	ro.have_cert_crit = cfg->cert_crit_days >= 0;
+	ro.cert_crit_days = cfg->cert_crit_days;
 	switch (cfg->format) {
 	case MXT_FORMAT_JSON:
 		return mxt_render_json(stdout, &t, 1, &ro);
 	case MXT_FORMAT_NAGIOS:
 		return mxt_render_nagios(stdout, &t, 1, &ro);
 	case MXT_FORMAT_OPENMETRICS:
+	case MXT_FORMAT_PROMETHEUS:
 		return 0; /* one exposition per run: written at the end */
 	case MXT_FORMAT_TEXT:
 	default:
@@ -192,14 +201,24 @@ on_target_done(struct mxt_target *t, void *arg)
 	struct cli *c = arg;
 
 	if (!c->failed && render(c, t) < 0) {
-		fprintf(stderr, "mxtrace: write error on standard output\n");
+		fail("write error on standard output");
 		c->code = MXT_EXIT_IOERR;
 		c->failed = 1;
 	}
-	if (!c->failed)
+	if (!c->failed && c->cfg->format == MXT_FORMAT_NAGIOS) {
+		struct mxt_render_opts ro;
+
+		memset(&ro, 0, sizeof(ro));
+		ro.warn_time = c->cfg->warn_time;
+		ro.crit_time = c->cfg->crit_time;
+		ro.have_cert_crit = c->cfg->cert_crit_days >= 0;
+		ro.cert_crit_days = c->cfg->cert_crit_days;
+		c->code = mxt_exit_worse(c->code, mxt_nagios_exit_code(&t, 1, &ro));
+	} else if (!c->failed)
 		c->code = mxt_exit_worse(c->code, mxt_exit_code(&t, 1));
 	c->ndone++;
-	if (c->cfg->format == MXT_FORMAT_OPENMETRICS && !c->failed) {
+	if ((c->cfg->format == MXT_FORMAT_OPENMETRICS || c->cfg->format == MXT_FORMAT_PROMETHEUS) &&
+	    !c->failed) {
 		c->kept = mxt_xreallocarray(c->kept, c->nkept + 1, sizeof(*c->kept));
 		c->kept[c->nkept++] = t;
 	} else {
@@ -261,8 +280,44 @@ run_exporter(struct mxt_config *cfg, struct mxt_engine *e)
 	return rc == 0 ? 0 : MXT_EXIT_SOFTWARE;
 }
 
-int
-main(int argc, char **argv)
+/* The last error reported, for the UNKNOWN line of --format nagios. */
+static char last_error[512];
+
+/* Report an error on stderr as "mxtrace: MESSAGE" and keep MESSAGE. */
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "mxtrace: %s\n", last_error);
+}
+
+/* Did argv ask for --format nagios (the last --format wins)?  For a command
+ * line the option parser refused: getopt_long takes any unambiguous prefix
+ * ("--fo", "--form=nagios"); "--f" could also be --from. */
+static int
+nagios_asked(int argc, char **argv)
+{
+	const char *fmt = NULL;
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *eq = strchr(argv[i], '=');
+		size_t n = eq != NULL ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+
+		if (n < 4 || n > 8 || strncmp(argv[i], "--format", n) != 0)
+			continue;
+		fmt = eq != NULL ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+	}
+	return fmt != NULL && strcasecmp(fmt, "nagios") == 0;
+}
+
+/* The whole run; returns the exit status.  *nagios tells main() whether
+ * --format nagios was asked for, even when the command line was refused. */
+static int
+run_main(int argc, char **argv, int *nagios)
 {
 	struct mxt_config cfg;
 	struct cli c;
@@ -277,9 +332,13 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	err[0] = '\0';
 	rc = mxt_options_parse(argc, argv, &cfg, stdout, err, sizeof(err));
+	*nagios = cfg.format == MXT_FORMAT_NAGIOS || (rc < 0 && nagios_asked(argc, argv));
 	if (rc != 0) {
-		if (rc < 0)
+		if (rc < 0) {
 			fprintf(stderr, "%s\nTry 'mxtrace --help'.\n", err);
+			snprintf(last_error, sizeof(last_error), "%s",
+			    strncmp(err, "mxtrace: ", 9) == 0 ? err + 9 : err);
+		}
 		mxt_config_free(&cfg);
 		if (rc < 0)
 			return MXT_EXIT_USAGE;
@@ -293,13 +352,13 @@ main(int argc, char **argv)
 	mxt_log_init(cfg.verbose, cfg.quiet);
 	if (mxt_cli_password(&cfg, err, sizeof(err)) < 0 ||
 	    read_body_file(&cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mxtrace: %s\n", err);
+		fail("%s", err);
 		mxt_config_free(&cfg);
 		return MXT_EXIT_USAGE;
 	}
 	c.e = mxt_engine_new(&cfg, err, sizeof(err), &user_error);
 	if (c.e == NULL) {
-		fprintf(stderr, "mxtrace: %s\n", err);
+		fail("%s", err);
 		code = user_error ? MXT_EXIT_USAGE : MXT_EXIT_SOFTWARE;
 		goto done;
 	}
@@ -310,7 +369,7 @@ main(int argc, char **argv)
 	if (cfg.batch != NULL) {
 		lines = read_batch(cfg.batch, &nlines, err, sizeof(err));
 		if (lines == NULL || nlines == 0) {
-			fprintf(stderr, "mxtrace: %s\n", err);
+			fail("%s", err);
 			code = MXT_EXIT_USAGE;
 			goto done;
 		}
@@ -329,13 +388,17 @@ main(int argc, char **argv)
 	c.code = -1;
 	start_next(&c);
 	if (mxt_loop_run(mxt_engine_loop(c.e)) < 0) {
-		fprintf(stderr, "mxtrace: event loop failure: %s\n", strerror(errno));
+		fail("event loop failure: %s", strerror(errno));
 		c.code = MXT_EXIT_SOFTWARE;
 	}
 	code = c.code;
-	if (!c.failed && cfg.format == MXT_FORMAT_OPENMETRICS &&
-	    mxt_render_openmetrics(stdout, c.kept, c.nkept) < 0) {
-		fprintf(stderr, "mxtrace: write error on standard output\n");
+	if (!c.failed &&
+	    (cfg.format == MXT_FORMAT_OPENMETRICS || cfg.format == MXT_FORMAT_PROMETHEUS) &&
+	    mxt_render_metrics(stdout, c.kept, c.nkept,
+		cfg.format == MXT_FORMAT_PROMETHEUS ? MXT_METRICS_PROMETHEUS
+						    : MXT_METRICS_OPENMETRICS,
+		1) < 0) {
+		fail("write error on standard output");
 		code = MXT_EXIT_IOERR;
 	}
 done:
@@ -346,5 +409,22 @@ done:
 		free_batch(lines, nlines);
 	mxt_engine_free(c.e);
 	mxt_config_free(&cfg);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	int nagios = 0;
+	int code = run_main(argc, argv, &nagios);
+
+	/* Monitoring Plugins guidelines: a plugin that cannot run its check
+	 * exits UNKNOWN and says why on the first line of standard output. */
+	if (nagios && code > MXT_STATUS_UNKNOWN) {
+		printf("MXTRACE UNKNOWN - %s\n",
+		    last_error[0] != '\0' ? last_error : "internal error");
+		fflush(stdout);
+		return MXT_STATUS_UNKNOWN;
+	}
 	return code;
 }

@@ -6,6 +6,9 @@
  * --tls-on-connect or --submission; --send runs to the end).  One option's
  * own syntax is checked by its row in options.c, not here.
  */
+#include <stddef.h>
+
+#include "mxtrace/limits.h"
 #include "opt.h"
 
 /* Cross-option rules.  Returns 0, or -1 with the message in c's buffer. */
@@ -61,6 +64,18 @@ check_combinations(struct opt_ctx *c)
 	    !cfg->tls_on_connect)
 		return mxt_opt_fail(
 		    c, "--quit-after tls with --starttls never: there is no TLS stage");
+	if (cfg->format != MXT_FORMAT_NAGIOS) {
+		static const struct {
+			enum opt_id id;
+			const char *name;
+		} nagios_only[] = {{OPT_WARNING, "-w"}, {OPT_CRITICAL, "-c"}};
+		size_t i;
+
+		for (i = 0; i < sizeof(nagios_only) / sizeof(nagios_only[0]); i++)
+			if (c->seen[nagios_only[i].id])
+				return mxt_opt_fail(
+				    c, "%s is only used with --format nagios", nagios_only[i].name);
+	}
 	if (c->seen[OPT_PORT] && c->server_port != 0 && c->server_port != cfg->port)
 		return mxt_opt_fail(
 		    c, "--port %d and the port in --server (%d) differ", cfg->port, c->server_port);
@@ -76,6 +91,10 @@ mxt_opt_finish(struct opt_ctx *c)
 		return -1;
 	if (c->seen[OPT_SEED])
 		cfg->have_seed = 1;
+	/* A Nagios check must end before the engine kills it (60 s by default
+	 * in Nagios and Icinga 2): a shorter overall deadline unless -t says. */
+	if (cfg->format == MXT_FORMAT_NAGIOS && !c->seen[OPT_TIMEOUT_TOTAL])
+		cfg->timeout_total_ms = MXT_DEADLINE_TOTAL_NAGIOS_MS;
 	if (cfg->send)
 		cfg->quit_after = MXT_QUIT_AFTER_NONE;
 	if (cfg->port == 0 && c->server_port != 0)

@@ -34,6 +34,7 @@ static const char *const group_title[GRP_COUNT] = {
     [GRP_TIMEOUT] =
 	"Deadlines (SEC: seconds, decimals allowed, more than 0, at most " HELP_SECONDS_MAX ")",
     [GRP_OUTPUT] = "Output",
+    [GRP_NAGIOS] = "Nagios plugin (--format nagios; RANGE: 10, 10:, ~:10, 10:20, @10:20)",
     [GRP_RUN] = "Run",
     [GRP_EXPORTER] = "Exporter (Prometheus)",
     [GRP_INFO] = "Information",

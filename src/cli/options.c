@@ -42,6 +42,9 @@ static int opt_ehlo(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_resolver(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_listen(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_dnsbl(struct opt_ctx *c, const char *arg, FILE *out);
+static int opt_warning(struct opt_ctx *c, const char *arg, FILE *out);
+static int opt_critical(struct opt_ctx *c, const char *arg, FILE *out);
+static int opt_cert_days(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_help(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_version(struct opt_ctx *c, const char *arg, FILE *out);
 
@@ -76,6 +79,7 @@ static const struct opt_value format_values[] = {
 	{ "json", MXT_FORMAT_JSON, 0 },
 	{ "nagios", MXT_FORMAT_NAGIOS, 0 },
 	{ "openmetrics", MXT_FORMAT_OPENMETRICS, 0 },
+	{ "prometheus", MXT_FORMAT_PROMETHEUS, 0 },
 	{ NULL, 0, 0 },
 };
 
@@ -119,9 +123,9 @@ const struct opt_row mxt_opt_rows[OPT_COUNT] = {
 	  .help = "probe MX hosts that resolve to loopback (test labs)" },
 	[OPT_EGRESS_IP] = { .name = "egress-ip", .arg = "ADDR", .group = GRP_CONNECTION,
 	  .kind = OPT_K_IP, FIELD(egress_ip), .help = "address servers see when behind NAT" },
-	[OPT_IPV4] = { .letter = '4', .group = GRP_CONNECTION, .kind = OPT_K_SET,
+	[OPT_IPV4] = { .letter = '4', .name = "ipv4", .group = GRP_CONNECTION, .kind = OPT_K_SET,
 	  FIELD(family), .set = MXT_FAMILY_V4, .help = "use IPv4 only" },
-	[OPT_IPV6] = { .letter = '6', .group = GRP_CONNECTION, .kind = OPT_K_SET,
+	[OPT_IPV6] = { .letter = '6', .name = "ipv6", .group = GRP_CONNECTION, .kind = OPT_K_SET,
 	  FIELD(family), .set = MXT_FAMILY_V6, .help = "use IPv6 only" },
 
 	[OPT_STARTTLS] = { .name = "starttls", .arg = "MODE", .group = GRP_TLS,
@@ -185,8 +189,9 @@ const struct opt_row mxt_opt_rows[OPT_COUNT] = {
 	  SECONDS(timeout_banner_ms), .help = "wait for the greeting (default 30)" },
 	[OPT_TIMEOUT_COMMAND] = { .name = "timeout-command", .arg = "SEC", .group = GRP_TIMEOUT,
 	  SECONDS(timeout_command_ms), .help = "wait for each reply (default 30)" },
-	[OPT_TIMEOUT_TOTAL] = { .name = "timeout-total", .arg = "SEC", .group = GRP_TIMEOUT,
-	  SECONDS(timeout_total_ms), .help = "whole run (default 300)" },
+	[OPT_TIMEOUT_TOTAL] = { .letter = 't', .name = "timeout-total", .arg = "SEC",
+	  .group = GRP_TIMEOUT, SECONDS(timeout_total_ms),
+	  .help = "whole run (default 300; 50 with --format nagios)" },
 
 	[OPT_FORMAT] = { .name = "format", .arg = "FMT", .group = GRP_OUTPUT, .kind = OPT_K_ENUM,
 	  FIELD(format), .values = format_values, .help = "output format:" },
@@ -200,6 +205,20 @@ const struct opt_row mxt_opt_rows[OPT_COUNT] = {
 	  FIELD(verbose), .max = 9, .help = "progress on stderr; -vv adds the transcript" },
 	[OPT_QUIET] = { .letter = 'q', .group = GRP_OUTPUT, .kind = OPT_K_FLAG, FIELD(quiet),
 	  .help = "quiet: no progress or notes on stderr" },
+
+	[OPT_WARNING] = { .letter = 'w', .name = "warning", .arg = "RANGE", .group = GRP_NAGIOS,
+	  .kind = OPT_K_CUSTOM, FIELD(warn_time), .handler = opt_warning,
+	  .help = "WARNING threshold on the run's time in seconds" },
+	[OPT_CRITICAL] = { .letter = 'c', .name = "critical", .arg = "RANGE", .group = GRP_NAGIOS,
+	  .kind = OPT_K_CUSTOM, FIELD(crit_time), .handler = opt_critical,
+	  .help = "CRITICAL threshold on the run's time in seconds" },
+	[OPT_CERT_DAYS] = { .letter = 'D', .name = "cert-days", .arg = "WARN[,CRIT]",
+	  .group = GRP_NAGIOS, .kind = OPT_K_CUSTOM, FIELD(cert_warn_days),
+	  .handler = opt_cert_days,
+	  .help = "--cert-warn-days WARN and --cert-crit-days CRIT at once (check_smtp -D)" },
+	[OPT_CERT_CRIT_DAYS] = { .name = "cert-crit-days", .arg = "N", .group = GRP_NAGIOS,
+	  .kind = OPT_K_UINT, FIELD(cert_crit_days), .min = 0, .max = 3650,
+	  .help = "CRITICAL when a server certificate has fewer than N days left" },
 
 	[OPT_BATCH] = { .name = "batch", .arg = "FILE", .group = GRP_RUN, PATH(batch),
 	  .help = "probe each TARGET listed in FILE" },
@@ -349,6 +368,58 @@ opt_dnsbl(struct opt_ctx *c, const char *arg, FILE *out)
 	}
 	cfg->dnsbl = mxt_xreallocarray(cfg->dnsbl, cfg->ndnsbl + 1, sizeof(*cfg->dnsbl));
 	cfg->dnsbl[cfg->ndnsbl++] = zone;
+	return 0;
+}
+
+/* -w, -c: a Monitoring Plugins range (mxtrace/range.h). */
+static int
+set_range(struct opt_ctx *c, const char *arg, struct mxt_range *r)
+{
+	char why[160];
+
+	if (mxt_range_parse(arg, r, why, sizeof(why)) != 0)
+		return mxt_opt_fail(c, "%s", why);
+	return 0;
+}
+
+static int
+opt_warning(struct opt_ctx *c, const char *arg, FILE *out)
+{
+	(void)out;
+	return set_range(c, arg, &c->cfg->warn_time);
+}
+
+static int
+opt_critical(struct opt_ctx *c, const char *arg, FILE *out)
+{
+	(void)out;
+	return set_range(c, arg, &c->cfg->crit_time);
+}
+
+/* -D WARN[,CRIT]: both certificate-days thresholds, as check_smtp -D. */
+static int
+opt_cert_days(struct opt_ctx *c, const char *arg, FILE *out)
+{
+	const char *comma = strchr(arg, ',');
+	char warn[16];
+	uint64_t w, k = 0;
+
+	(void)out;
+	if (comma == NULL) {
+		if (mxt_opt_uint(c, arg, 0, 3650, &w) != 0)
+			return -1;
+	} else {
+		if ((size_t)(comma - arg) >= sizeof(warn))
+			return mxt_opt_fail(
+			    c, "'%s' is not WARN[,CRIT] (days)", mxt_opt_show(c, arg));
+		memcpy(warn, arg, (size_t)(comma - arg));
+		warn[comma - arg] = '\0';
+		if (mxt_opt_uint(c, warn, 0, 3650, &w) != 0 ||
+		    mxt_opt_uint(c, comma + 1, 0, 3650, &k) != 0)
+			return -1;
+		c->cfg->cert_crit_days = (int)k;
+	}
+	c->cfg->cert_warn_days = (int)w;
 	return 0;
 }
 

@@ -30,6 +30,7 @@ mxt_config_init(struct mxt_config *c)
 	c->color = -1;
 	c->cert_warn_days = MXT_CERT_WARN_DAYS_DEFAULT;
 	c->max_probes = MXT_EXPORTER_PROBES_DEFAULT;
+	c->cert_crit_days = -1;
 }
 
 /* Free every string the config owns and reset it to the defaults, so a

@@ -226,6 +226,8 @@ on_report(struct mxt_loop *loop, void *arg)
 	if (mxt_classify(t) < 0)
 		mxt_log(0, "%s: out of memory while classifying", t->input);
 	t->duration_ms = mxt_now_ms() - run->start;
+	/* Noted for the report (a Nagios check that timed out is UNKNOWN). */
+	t->deadline_reached = mxt_now_ms() >= run->hard;
 	run->e->nruns--;
 	run->done(t, run->arg);
 	free(run);

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Metrics against the lab: every lab scenario is rendered with
---format openmetrics and each exposition goes through `promtool check
-metrics` (Debian 12's Prometheus 2.42: it lints the Prometheus text format),
-the strict OpenMetrics 1.0 parser of python3-prometheus-client, and the
+--format openmetrics and --format prometheus (text format 0.0.4) and each
+exposition goes through `promtool check metrics` (Debian 12's Prometheus
+2.42: it lints the text format), the OpenMetrics one also through the strict
+OpenMetrics 1.0 parser of python3-prometheus-client, both through the
 structural rules of docs/metrics.md (HELP and TYPE on every family,
 contiguous families, no duplicate series, bounded label names, one # EOF).
 Then healthy and broken domains are told apart by specific series.
@@ -166,7 +167,11 @@ def every_scenario_passes_promtool():
 
     def one(args):
         try:
-            check_all(mxtrace(args))
+            om = check_all(mxtrace(args))
+            text = check_all(mxtrace(args, "prometheus"), openmetrics=False)
+            assert_eq(sorted(k for k in text if "duration" not in k[0]),
+                      sorted(k for k in om if "duration" not in k[0]),
+                      "the same series in both formats")
         except Exception as e:  # noqa: BLE001 - collect every scenario's failure
             failures.append("%s: %s" % (" ".join(args), e))
 
