@@ -38,6 +38,7 @@ libc6 libcrypt1 libdb5.3 libgnutls30 libgnutls-dane0 libidn12 libidn2-0
 libnsl2 libpcre2-8-0
 libevent-2.1-7 libpam0g libssl3 zlib1g
 ldnsutils nginx-light curl
+libcurl4-openssl-dev
 "
 
 # Print the packages from MXT_PACKAGES that are not fully installed,

@@ -84,6 +84,8 @@ struct mxt_config {
 	int cert_warn_days;	  /* --cert-warn-days N */
 	char *body_data;	  /* --body-file contents, read by the CLI */
 	size_t body_data_len;
+	int no_dane;	/* --no-dane: no TLSA lookups, no DANE verification */
+	int no_mta_sts; /* --no-mta-sts: no MTA-STS or TLS-RPT lookups */
 	char *password; /* read by the CLI (environment, file or prompt), never argv;
 			 * wiped by mxt_config_free() */
 	/* Exporter mode (src/exporter). */

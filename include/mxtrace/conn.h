@@ -34,6 +34,10 @@ typedef void mxt_conn_done_cb(void *arg, struct mxt_conn *c);
  * Returns NULL on ENOMEM. */
 struct mxt_conn *mxt_conn_start(const struct mxt_conn_params *p, struct mxt_attempt *a,
     const char *tls_name, mxt_conn_done_cb *done, void *arg);
+/* Verify the TLS handshake with DANE (RFC 7672 §3) against these TLSA
+ * records (borrowed: they must outlive the connection); call right after
+ * mxt_conn_start().  Unusable records (mxt_tlsa_usable()) are left out. */
+void mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n);
 /* Free a finished connection (call after done, outside its callback chain
  * is fine: done is the last thing the connection does). */
 void mxt_conn_free(struct mxt_conn *c);

@@ -37,6 +37,10 @@ void mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, stru
  * mxt_resolver_cancel_tag() can end that run's queries alone. */
 void mxt_resolver_query_tag(struct mxt_resolver *r, const void *tag, const char *name, int type,
     struct mxt_dns_query *q, mxt_query_cb *cb, void *arg);
+/* True when every server the channel asks is on loopback (127/8, ::1): the
+ * only path to a resolver whose AD bit mxtrace can trust without TSIG or
+ * DoT (RFC 7672 §2.1, docs/mxtrace.1). */
+int mxt_resolver_loopback(struct mxt_resolver *r);
 /* Cancel every query in flight: their callbacks run with MXT_DNS_TIMEOUT. */
 void mxt_resolver_cancel(struct mxt_resolver *r);
 /* Cancel the queries tagged tag (non-NULL) only: their callbacks run now,
@@ -58,6 +62,16 @@ int mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_c
 /* The DNS stage's absolute deadline (MXT_DNS_DEADLINE_MS, mxtrace/limits.h),
  * within the run's. */
 int64_t mxt_dns_deadline(const struct mxt_config *cfg, int64_t start, int64_t hard_deadline);
+
+/* ---- transport security policies (policy.c) ---- */
+
+/* After the exchangers' addresses: TLSA of every exchanger whose answers
+ * are authentic (RFC 7672 §2.2), the _mta-sts TXT record and policy
+ * (RFC 8461 §3), the _smtp._tls TXT record (RFC 8460 §3), as cfg allows
+ * (--no-dane, --no-mta-sts).  done runs once from the loop.  Returns 0
+ * (out of memory aborts, mxtrace/xalloc.h). */
+int mxt_policy_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
+    mxt_dns_done_cb *done, void *arg);
 
 /* ---- client identity (identity.c) ---- */
 

@@ -54,6 +54,11 @@ struct mxt_dns_query {
 	uint32_t ttl;	     /* smallest TTL of the answer RRs, when status is OK */
 	int64_t duration_ms; /* from send to answer */
 	char *error;	     /* c-ares' text for status ERROR, else NULL */
+	/* The resolver set the AD bit (RFC 4035 §3.2.3, asked for as in
+	 * RFC 6840 §5.7): it validated the answer with DNSSEC.  mxtrace trusts
+	 * the bit as Postfix does, so the path to the resolver must be trusted
+	 * (docs/mxtrace.1, DNSSEC). */
+	int authentic;
 };
 
 struct mxt_address {
@@ -107,6 +112,27 @@ enum {
 #undef MXT_X_
 };
 
+/* One TLSA record (RFC 6698 §2.1), as the resolver returned it. */
+struct mxt_tlsa {
+	uint8_t usage, selector, mtype;
+	unsigned char *data; /* owned */
+	size_t len;
+};
+
+/* DANE state of an exchanger (RFC 7672 §2.2): was _25._tcp.<name> TLSA
+ * looked up, and what came back.  The report judges it. */
+#define MXT_DANE_LOOKUP_LIST(X)                                                                    \
+	X(NOT_RUN, "not_run") /* DANE off, or the exchanger is not eligible */                     \
+	/* MX or address answers not authentic: no DANE (TLSA asked, to report) */                 \
+	X(INSECURE, "insecure")                                                                    \
+	X(DONE, "done") /* eligible and asked: see q_tlsa */
+
+enum mxt_dane_lookup {
+#define MXT_X_(id, name) MXT_DANE_LOOKUP_##id,
+	MXT_DANE_LOOKUP_LIST(MXT_X_)
+#undef MXT_X_
+};
+
 struct mxt_exchanger {
 	char *name; /* A-label form, no trailing dot */
 	int preference;
@@ -115,6 +141,10 @@ struct mxt_exchanger {
 	struct mxt_dns_query q_a, q_aaaa;
 	struct mxt_address *addrs; /* owned */
 	size_t naddrs;
+	enum mxt_dane_lookup dane;
+	struct mxt_dns_query q_tlsa; /* _25._tcp.<name> TLSA (RFC 7672 §2.2.3) */
+	struct mxt_tlsa *tlsa;	     /* owned; every record of the answer */
+	size_t ntlsa;
 };
 
 struct mxt_dns {
@@ -124,7 +154,75 @@ struct mxt_dns {
 	int null_mx_mixed;	  /* a null MX stood beside other MX records */
 	struct mxt_exchanger *mx; /* sorted by preference, equal ones shuffled */
 	size_t nmx;
-	int64_t duration_ms; /* wall time of the whole DNS stage */
+	int64_t duration_ms;   /* wall time of the whole DNS stage */
+	int resolver_loopback; /* every resolver asked is on 127/8 or ::1 */
+};
+
+/* ---- transport security policies: MTA-STS (RFC 8461), TLS-RPT (RFC 8460) ---- */
+
+/* How the policy fetch from https://mta-sts.<domain>/.well-known/mta-sts.txt
+ * ended (RFC 8461 §3.3). */
+#define MXT_STS_FETCH_LIST(X)                                                                      \
+	X(NOT_RUN, "not_run")	      /* no valid TXT record, or MTA-STS off */                    \
+	X(OK, "ok")		      /* 200, text/plain, within the caps */                       \
+	X(NO_HOST, "no_host")	      /* mta-sts.<domain> has no address */                        \
+	X(CONNECT, "connect_failed")  /* TCP connection failed */                                  \
+	X(TLS, "tls_failed")	      /* handshake or certificate check failed */                  \
+	X(HTTP_STATUS, "http_status") /* not 200 (redirects are refused, RFC 8461 §3.3) */        \
+	X(MEDIA_TYPE, "media_type")   /* not text/plain */                                         \
+	X(TOO_LARGE, "too_large")     /* body over MXT_STS_BODY_MAX */                             \
+	X(TIMEOUT, "timeout")	      /* over MXT_STS_FETCH_MS */                                  \
+	X(ERROR, "error")	      /* anything else: see error */
+
+enum mxt_sts_fetch {
+#define MXT_X_(id, name) MXT_STS_FETCH_##id,
+	MXT_STS_FETCH_LIST(MXT_X_)
+#undef MXT_X_
+};
+
+#define MXT_STS_MODE_LIST(X)                                                                       \
+	X(NONE, "none") X(TESTING, "testing") X(ENFORCE, "enforce") X(INVALID, "invalid")
+
+enum mxt_sts_mode {
+#define MXT_X_(id, name) MXT_STS_MODE_##id,
+	MXT_STS_MODE_LIST(MXT_X_)
+#undef MXT_X_
+};
+
+struct mxt_sts {
+	int enabled;				    /* MTA-STS looked at (not --no-mta-sts) */
+	struct mxt_dns_query q_txt;		    /* _mta-sts.<domain> TXT */
+	size_t ntxt;				    /* TXT strings starting "v=STSv1" */
+	char *txt;				    /* the (first) one, raw */
+	int txt_valid;				    /* RFC 8461 §3.1 syntax holds */
+	char *txt_error;			    /* why not */
+	char *id;				    /* its id= */
+	struct mxt_dns_query q_host_a, q_host_aaaa; /* mta-sts.<domain> */
+	char *host_addrs;			    /* "ADDR,ADDR" handed to curl */
+	enum mxt_sts_fetch fetch;
+	long http_status;
+	char *content_type;
+	char *fetch_error;
+	char *body; /* raw, at most MXT_STS_BODY_MAX */
+	size_t body_len;
+	int64_t fetch_ms;
+	/* The policy (RFC 8461 §3.2); valid only with fetch OK. */
+	int policy_valid;
+	char *policy_error;
+	enum mxt_sts_mode mode;
+	char **mx; /* patterns, as written */
+	size_t nmx;
+	int64_t max_age; /* -1 when missing or bad */
+};
+
+struct mxt_tlsrpt {
+	struct mxt_dns_query q_txt; /* _smtp._tls.<domain> TXT (RFC 8460 §3) */
+	size_t nrecords;	    /* strings starting "v=TLSRPTv1" */
+	char *txt;
+	int valid;
+	char *error;
+	char **rua;
+	size_t nrua;
 };
 
 /* ---- client identity (RFC 5321 §4.1.4: receivers judge the EHLO name) ---- */
@@ -343,6 +441,14 @@ struct mxt_tls {
 	char *not_after;
 	int days_left;
 	int64_t duration_ms;
+	/* DANE (RFC 7672 §3): the exchanger's TLSA records were usable and
+	 * handed to OpenSSL for this handshake. */
+	int dane;
+	int dane_ok;	       /* a TLSA record matched the chain */
+	char *dane_match;      /* "3 1 1 <hex>" of the record that matched */
+	int dane_depth;	       /* chain depth of the matching certificate */
+	long dane_verify_code; /* X509_V_* of the DANE verification */
+	char *dane_verify_error;
 };
 
 enum mxt_dir { MXT_DIR_CLIENT = 0, MXT_DIR_SERVER, MXT_DIR_INFO };
@@ -452,6 +558,13 @@ struct mxt_verdict {
 	/* Findings of severity warning or worse (delivery.* aside) that the
 	 * summary does not name but counts ("and 2 more: 1 critical, ..."). */
 	size_t more;
+	/* What a sender enforcing a transport policy would do: "deliver",
+	 * "defer", or "not_applicable" (the domain has no such policy), with a
+	 * sentence why.  NULL when not judged. */
+	const char *dane;
+	char *dane_summary;
+	const char *mta_sts;
+	char *mta_sts_summary;
 };
 
 /* ---- request: what was asked, so the report stage never reads the options ---- */
@@ -491,6 +604,8 @@ struct mxt_target {
 	struct mxt_sender sender_auth; /* SPF and DMARC of the sender (JSON "sender_auth") */
 	struct mxt_attempt *attempts;
 	size_t nattempts;
+	struct mxt_sts sts;
+	struct mxt_tlsrpt tlsrpt;
 	struct mxt_finding *findings;
 	size_t nfindings;
 	struct mxt_verdict verdict;
@@ -525,6 +640,10 @@ enum mxt_severity mxt_status_admits(enum mxt_status s);
 const char *mxt_dnsbl_status_name(enum mxt_dnsbl_status s);
 const char *mxt_spf_result_name(enum mxt_spf_result r);
 const char *mxt_dmarc_status_name(enum mxt_dmarc_status s);
+
+const char *mxt_dane_lookup_name(enum mxt_dane_lookup s);
+const char *mxt_sts_fetch_name(enum mxt_sts_fetch s);
+const char *mxt_sts_mode_name(enum mxt_sts_mode s);
 
 /* The request of a run, copied from cfg (never the password); the strings
  * are owned by req.  mxt_request_free() releases them. */

@@ -74,6 +74,24 @@ static const char *const status_names[] = {
 #undef X
 };
 
+static const char *const dane_lookup_names[] = {
+#define X(id, name) name,
+    MXT_DANE_LOOKUP_LIST(X)
+#undef X
+};
+
+static const char *const sts_fetch_names[] = {
+#define X(id, name) name,
+    MXT_STS_FETCH_LIST(X)
+#undef X
+};
+
+static const char *const sts_mode_names[] = {
+#define X(id, name) name,
+    MXT_STS_MODE_LIST(X)
+#undef X
+};
+
 static const char *const severity_names[] = {
 #define X(id, name) [MXT_SEV_##id] = name,
     MXT_SEVERITY_LIST(X)
@@ -159,6 +177,24 @@ mxt_status_admits(enum mxt_status s)
 	default:
 		return MXT_SEV_WARNING;
 	}
+}
+
+const char *
+mxt_dane_lookup_name(enum mxt_dane_lookup s)
+{
+	return NAME_OF(dane_lookup_names, s, "unknown");
+}
+
+const char *
+mxt_sts_fetch_name(enum mxt_sts_fetch s)
+{
+	return NAME_OF(sts_fetch_names, s, "unknown");
+}
+
+const char *
+mxt_sts_mode_name(enum mxt_sts_mode s)
+{
+	return NAME_OF(sts_mode_names, s, "unknown");
 }
 
 const char *
@@ -326,6 +362,8 @@ mxt_tls_free(struct mxt_tls *tls)
 	free(tls->san);
 	free(tls->not_before);
 	free(tls->not_after);
+	free(tls->dane_match);
+	free(tls->dane_verify_error);
 	memset(tls, 0, sizeof(*tls));
 }
 
@@ -349,6 +387,50 @@ mxt_attempt_free(struct mxt_attempt *a)
 		free(a->transcript[i].text);
 	free(a->transcript);
 	memset(a, 0, sizeof(*a));
+}
+
+static void
+free_tlsa(struct mxt_tlsa *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].data);
+	free(v);
+}
+
+static void
+free_sts(struct mxt_sts *s)
+{
+	size_t i;
+
+	query_free(&s->q_txt);
+	query_free(&s->q_host_a);
+	query_free(&s->q_host_aaaa);
+	free(s->txt);
+	free(s->txt_error);
+	free(s->id);
+	free(s->host_addrs);
+	free(s->content_type);
+	free(s->fetch_error);
+	free(s->body);
+	free(s->policy_error);
+	for (i = 0; i < s->nmx; i++)
+		free(s->mx[i]);
+	free(s->mx);
+}
+
+static void
+free_tlsrpt(struct mxt_tlsrpt *r)
+{
+	size_t i;
+
+	query_free(&r->q_txt);
+	free(r->txt);
+	free(r->error);
+	for (i = 0; i < r->nrua; i++)
+		free(r->rua[i]);
+	free(r->rua);
 }
 
 void
@@ -416,6 +498,8 @@ mxt_target_free(struct mxt_target *t)
 		query_free(&x->q_a);
 		query_free(&x->q_aaaa);
 		free(x->addrs);
+		query_free(&x->q_tlsa);
+		free_tlsa(x->tlsa, x->ntlsa);
 	}
 	free(t->dns.mx);
 	free(t->client.local_v4);
@@ -444,5 +528,9 @@ mxt_target_free(struct mxt_target *t)
 	free(t->findings);
 	free(t->verdict.summary);
 	free(t->verdict.via);
+	free(t->verdict.dane_summary);
+	free(t->verdict.mta_sts_summary);
+	free_sts(&t->sts);
+	free_tlsrpt(&t->tlsrpt);
 	free(t);
 }

@@ -65,7 +65,8 @@ finish(struct run *run)
 			x->flags |= MXT_XF_NO_ADDRESS;
 	}
 	t->dns.duration_ms = mxt_now_ms() - run->start;
-	run->done(t, run->arg);
+	/* Then the policies a sender would look up (policy.c). */
+	mxt_policy_run(run->r, t, run->cfg, run->done, run->arg);
 	free(run);
 }
 

@@ -3,7 +3,10 @@
  * The c-ares channel on the event loop: sockets are registered through the
  * socket-state callback (no fd_set, so fds above FD_SETSIZE work: c-ares'
  * ares_fds() would not), c-ares' own timeouts run on one loop timer.  It maps c-ares status
- * codes onto the record's DNS outcomes and times every query.  It does not
+ * codes onto the record's DNS outcomes and times every query.  Every query
+ * carries the AD bit (RFC 6840 §5.7) so a validating resolver says whether
+ * it authenticated the answer; the bit of the answer is recorded, not
+ * checked (mxtrace trusts the resolver, as Postfix does).  It does not
  * interpret answers.
  */
 #include <arpa/inet.h>
@@ -16,6 +19,11 @@
 
 #include "mxtrace/dns.h"
 #include "mxtrace/xalloc.h"
+
+/* RFC 4035 §3.2.3 / RFC 6840 §5.7: the AD flag, bit 0x20 of the fourth
+ * header octet (c-ares 1.18 counts it in its three-bit "Z" field). */
+#define HEADER_AD(h) (((h)[3] >> 5) & 0x1)
+#define HEADER_SET_AD(h) ((h)[3] |= 0x20)
 
 struct mxt_resolver {
 	struct mxt_loop *loop;
@@ -314,18 +322,50 @@ on_later(struct mxt_loop *loop, void *arg)
 	deliver(c, c->deferred, NULL, 0, 1);
 }
 
+/* What ares_query() would say about an answer ares_send() hands over as
+ * is (ARES_FLAG_NOCHECKRESP): the RCODE, or no answer records. */
+static int
+rcode_status(const unsigned char *abuf, int alen)
+{
+	if (abuf == NULL || alen < HFIXEDSZ)
+		return ARES_EBADRESP;
+	switch (DNS_HEADER_RCODE(abuf)) {
+	case NOERROR:
+		return DNS_HEADER_ANCOUNT(abuf) == 0 ? ARES_ENODATA : ARES_SUCCESS;
+	case FORMERR:
+		return ARES_EFORMERR;
+	case SERVFAIL:
+		return ARES_ESERVFAIL;
+	case NXDOMAIN:
+		return ARES_ENOTFOUND;
+	case NOTIMP:
+		return ARES_ENOTIMP;
+	case REFUSED:
+		return ARES_EREFUSED;
+	default:
+		return ARES_EBADRESP;
+	}
+}
+
 static void
 on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 {
 	struct qctx *c = arg;
 	struct mxt_resolver *r = c->r;
-	enum mxt_dns_status s = map_status(st);
+	enum mxt_dns_status s;
 
 	if (c->cancelled) { /* mxt_resolver_cancel_tag() answered already */
 		r->orphans--;
 		free(c);
 		return;
 	}
+	if (st == ARES_SUCCESS) {
+		/* RFC 4035 §3.2.3: AD in the header of the answer. */
+		if (c->q != NULL && abuf != NULL && alen >= HFIXEDSZ)
+			c->q->authentic = HEADER_AD(abuf) != 0;
+		st = rcode_status(abuf, alen);
+	}
+	s = map_status(st);
 	if (c->q != NULL && s == MXT_DNS_ERROR && c->q->error == NULL)
 		c->q->error = mxt_xstrdup(ares_strerror(st));
 	if (c->r->in_query) {
@@ -353,6 +393,8 @@ mxt_resolver_query_tag(struct mxt_resolver *r, const void *tag, const char *name
 	/* Never NULL (out of memory aborts), so cb is never called from
 	 * here: every answer, even an immediate failure, comes from the loop. */
 	struct qctx *c = mxt_xcalloc(1, sizeof(*c));
+	unsigned char *qbuf = NULL;
+	int qlen = 0, st;
 
 	c->r = r;
 	c->q = q;
@@ -366,9 +408,40 @@ mxt_resolver_query_tag(struct mxt_resolver *r, const void *tag, const char *name
 		r->live->prev = c;
 	r->live = c;
 	r->in_query = 1;
-	ares_query(r->ch, name, 1 /* C_IN */, type, on_answer, c);
+	/* ares_query() cannot set AD (c-ares 1.18): build the query, set the
+	 * bit (RFC 6840 §5.7), send it as is.  ares_send() picks its own id. */
+	st = ares_create_query(name, 1 /* C_IN */, type, 0, 1, &qbuf, &qlen, 0);
+	if (st != ARES_SUCCESS) {
+		on_answer(c, st, 0, NULL, 0);
+	} else {
+		HEADER_SET_AD(qbuf);
+		ares_send(r->ch, qbuf, qlen, on_answer, c);
+		ares_free_string(qbuf);
+	}
 	r->in_query = 0;
 	arm_timer(r);
+}
+
+int
+mxt_resolver_loopback(struct mxt_resolver *r)
+{
+	struct ares_addr_port_node *servers = NULL, *s;
+	int n = 0, lo = 0;
+
+	if (ares_get_servers_ports(r->ch, &servers) != ARES_SUCCESS)
+		return 0;
+	for (s = servers; s != NULL; s = s->next) {
+		const unsigned char *a = (const unsigned char *)&s->addr;
+		static const unsigned char one[16] = {
+		    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+		n++;
+		if ((s->family == AF_INET && a[0] == 127) ||
+		    (s->family == AF_INET6 && memcmp(a, one, 16) == 0))
+			lo++;
+	}
+	ares_free_data(servers);
+	return n > 0 && lo == n;
 }
 
 void

@@ -30,6 +30,8 @@ struct mxt_conn {
 	struct mxt_conn_params p;
 	struct mxt_attempt *a;
 	char *tls_name;
+	const struct mxt_tlsa *tlsa; /* DANE: borrowed from the exchanger */
+	size_t ntlsa;
 	int fd;
 	SSL *ssl;
 	enum cstate state;
@@ -174,6 +176,8 @@ start_tls(struct mxt_conn *c, int for_starttls)
 	/* RFC 6066 §3: SNI carries a host name, never an address literal. */
 	if (c->tls_name != NULL && c->tls_name[0] != '\0')
 		SSL_set_tlsext_host_name(c->ssl, c->tls_name);
+	if (c->ntlsa > 0 && c->tls_name != NULL && c->tls_name[0] != '\0')
+		c->a->tls.dane = mxt_tls_dane_setup(c->ssl, c->tls_name, c->tlsa, c->ntlsa) > 0;
 	c->a->tls.attempted = 1;
 	c->handshake_for_starttls = for_starttls;
 	c->state = C_TLS_HANDSHAKE;
@@ -644,6 +648,13 @@ mxt_conn_start(const struct mxt_conn_params *p, struct mxt_attempt *a, const cha
 	/* Start from the loop so done never runs inside this call. */
 	mxt_timer_arm(p->loop, &c->timer, a->started_ms, on_start, c);
 	return c;
+}
+
+void
+mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n)
+{
+	c->tlsa = tlsa;
+	c->ntlsa = n;
 }
 
 void

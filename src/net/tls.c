@@ -15,6 +15,7 @@
 
 #include "mxtrace/redact.h"
 #include "mxtrace/tls.h"
+#include "mxtrace/tlspolicy.h"
 #include "mxtrace/xalloc.h"
 
 SSL_CTX *
@@ -33,6 +34,13 @@ mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET);
 	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* DANE needs the digests of the context (RFC 7672 §3); each handshake
+	 * turns it on only when its exchanger has usable TLSA records. */
+	if (SSL_CTX_dane_enable(ctx) <= 0) {
+		snprintf(err, errlen, "cannot enable DANE in the TLS context");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	if (ca_file != NULL) {
 		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
 			char *e = mxt_tls_error_string();
@@ -102,6 +110,73 @@ asn1_time_iso(const ASN1_TIME *t, time_t *when)
 	return mxt_xstrdup(buf);
 }
 
+int
+mxt_tls_dane_setup(SSL *ssl, const char *name, const struct mxt_tlsa *tlsa, size_t n)
+{
+	size_t i;
+	int added = 0;
+
+	if (SSL_dane_enable(ssl, name) <= 0) {
+		ERR_clear_error();
+		return 0;
+	}
+	/* RFC 7672 §3.2.2: DANE-EE(3) binds the key; names do not matter. */
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (i = 0; i < n; i++) {
+		if (!mxt_tlsa_usable(&tlsa[i]))
+			continue;
+		if (SSL_dane_tlsa_add(ssl, tlsa[i].usage, tlsa[i].selector, tlsa[i].mtype,
+			tlsa[i].data, tlsa[i].len) > 0)
+			added++;
+	}
+	ERR_clear_error();
+	return added;
+}
+
+/* With DANE on, SSL_get_verify_result() is the DANE verdict: verify the
+ * chain the peer sent against the trust store apart (PKIX, no name). */
+static long
+pkix_verify(SSL *ssl, X509 *cert)
+{
+	X509_STORE_CTX *vc = X509_STORE_CTX_new();
+	X509_STORE *store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl));
+	long code = X509_V_ERR_UNSPECIFIED;
+
+	if (vc == NULL)
+		return code;
+	if (X509_STORE_CTX_init(vc, store, cert, SSL_get_peer_cert_chain(ssl)) == 1) {
+		X509_STORE_CTX_set_default(vc, "ssl_server");
+		code = X509_verify_cert(vc) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(vc);
+		if (code == X509_V_OK && X509_STORE_CTX_get_error(vc) != X509_V_OK)
+			code = X509_STORE_CTX_get_error(vc);
+	}
+	X509_STORE_CTX_free(vc);
+	ERR_clear_error();
+	return code;
+}
+
+/* Which TLSA record matched, at what depth (SSL_get0_dane_tlsa). */
+static void
+dane_collect(SSL *ssl, struct mxt_tls *out)
+{
+	uint8_t u = 0, s = 0, m = 0;
+	const unsigned char *data = NULL;
+	size_t dlen = 0;
+	int depth = SSL_get0_dane_tlsa(ssl, &u, &s, &m, &data, &dlen);
+
+	out->dane_verify_code = SSL_get_verify_result(ssl);
+	out->dane_depth = depth;
+	out->dane_ok = depth >= 0 && out->dane_verify_code == X509_V_OK;
+	if (depth >= 0 && data != NULL) {
+		struct mxt_tlsa r = {u, s, m, (unsigned char *)data, dlen};
+
+		out->dane_match = mxt_tlsa_text(&r);
+	}
+	if (out->dane_verify_code != X509_V_OK)
+		out->dane_verify_error =
+		    mxt_xstrdup_or_null(X509_verify_cert_error_string(out->dane_verify_code));
+}
+
 void
 mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 {
@@ -116,7 +191,9 @@ mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out)
 	if (cert == NULL)
 		return; /* SSL_get_verify_result() says OK without a cert: not trusted */
 	out->have_cert = 1;
-	out->verify_code = SSL_get_verify_result(ssl);
+	if (out->dane)
+		dane_collect(ssl, out);
+	out->verify_code = out->dane ? pkix_verify(ssl, cert) : SSL_get_verify_result(ssl);
 	out->chain_ok = out->verify_code == X509_V_OK;
 	if (!out->chain_ok)
 		out->verify_error =

@@ -233,6 +233,10 @@ start_some(struct mxt_probe *pr)
 		if (inet_pton(AF_INET, name, b) == 1 || inet_pton(AF_INET6, name, b) == 1)
 			name = NULL;
 		pr->conns[pr->next] = mxt_conn_start(&cp, a, name, on_conn_done, pr);
+		/* RFC 7672 §2.2: the exchanger's TLSA records (policy.c). */
+		if (pr->conns[pr->next] != NULL && !a->canary && x->dane == MXT_DANE_LOOKUP_DONE &&
+		    x->q_tlsa.status == MXT_DNS_OK && x->q_tlsa.authentic && x->ntlsa > 0)
+			mxt_conn_set_dane(pr->conns[pr->next], x->tlsa, x->ntlsa);
 		pr->next++;
 		if (pr->conns[pr->next - 1] != NULL)
 			pr->running++;

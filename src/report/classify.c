@@ -52,7 +52,9 @@ mxt_classify(struct mxt_target *t)
 		mxt_egress_emit(c);
 	for (i = 0; i < t->nattempts; i++)
 		mxt_classify_attempt(c, &t->attempts[i], &out[i]);
+	mxt_classify_transport(c);
 	mxt_classify_verdict(c, out);
+	mxt_transport_verdict(c);
 	rc = c->oom ? -1 : 0;
 	free(out);
 	free(c);

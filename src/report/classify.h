@@ -9,6 +9,7 @@
  *                 identity (PTR, EHLO name)
  *   egress.c      outbound port 25 blocked by the client's own network
  *   attempt.c     one probe attempt: its steps, TLS, capabilities, end
+ *   transport.c   DANE, MTA-STS and TLS-RPT judged as enforcing senders would
  *   verdict.c     the RFC 5321 §5.1 walk over the exchangers; exit status
  * Nothing here is used outside src/report.
  */
@@ -183,6 +184,14 @@ void mxt_classify_reputation(struct ctx *c);
 /* The list a refusal's text names (src/reputation/blocklists.def), put on
  * finding idx as its list and lookup page for the client's address. */
 void mxt_blocklist_mark(struct ctx *c, int idx, const struct rtext *x, const struct mxt_attempt *a);
+
+/* ---- transport.c: DANE, MTA-STS, TLS-RPT ---- */
+
+/* Findings, verdict.dane and verdict.mta_sts (before the delivery verdict,
+ * so their severities count). */
+void mxt_classify_transport(struct ctx *c);
+/* After the delivery verdict: critical when an enforcing sender defers. */
+void mxt_transport_verdict(struct ctx *c);
 
 /* ---- verdict.c ---- */
 

@@ -16,6 +16,8 @@
 #include "mxtrace/escape.h"
 #include "mxtrace/limits.h"
 #include "mxtrace/report.h"
+#include "mxtrace/tlspolicy.h"
+#include "mxtrace/xalloc.h"
 
 /* An escaped string, or JSON null for NULL. */
 static cJSON *
@@ -57,7 +59,133 @@ query_json(const struct mxt_dns_query *q)
 	cJSON_AddNumberToObject(o, "duration_ms", (double)q->duration_ms);
 	if (q->error != NULL)
 		add_str(o, "error", q->error);
+	/* RFC 6840 §5.7: the resolver's AD bit, trusted as is (mxtrace(1)). */
+	cJSON_AddBoolToObject(o, "authentic", q->authentic);
 	return o;
+}
+
+/* Lower-case hex of a TLSA record's data. */
+static cJSON *
+hex_json(const unsigned char *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	char *s = mxt_xmalloc(2 * n + 1);
+	cJSON *o;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s[2 * i] = hx[p[i] >> 4];
+		s[2 * i + 1] = hx[p[i] & 15];
+	}
+	s[2 * n] = '\0';
+	o = cJSON_CreateString(s);
+	free(s);
+	return o;
+}
+
+static cJSON *
+dane_json(const struct mxt_exchanger *x)
+{
+	cJSON *o = cJSON_CreateObject(), *recs = cJSON_CreateArray();
+	size_t i;
+
+	cJSON_AddStringToObject(o, "lookup", mxt_dane_lookup_name(x->dane));
+	if (x->dane != MXT_DANE_LOOKUP_NOT_RUN)
+		cJSON_AddItemToObject(o, "tlsa_query", query_json(&x->q_tlsa));
+	for (i = 0; i < x->ntlsa; i++) {
+		cJSON *r = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(r, "usage", x->tlsa[i].usage);
+		cJSON_AddNumberToObject(r, "selector", x->tlsa[i].selector);
+		cJSON_AddNumberToObject(r, "matching_type", x->tlsa[i].mtype);
+		cJSON_AddItemToObject(r, "data", hex_json(x->tlsa[i].data, x->tlsa[i].len));
+		cJSON_AddBoolToObject(r, "usable", mxt_tlsa_usable(&x->tlsa[i]));
+		cJSON_AddItemToArray(recs, r);
+	}
+	cJSON_AddItemToObject(o, "tlsa", recs);
+	return o;
+}
+
+static cJSON *
+strv_json(char *const *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, jstr(v[i]));
+	return a;
+}
+
+/* MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) as looked up; null when off. */
+static cJSON *
+policies_json(const struct mxt_target *t)
+{
+	const struct mxt_sts *s = &t->sts;
+	const struct mxt_tlsrpt *r = &t->tlsrpt;
+	cJSON *o = cJSON_CreateObject(), *m, *p, *rp;
+
+	if (!s->enabled) {
+		cJSON_AddNullToObject(o, "mta_sts");
+		cJSON_AddNullToObject(o, "tlsrpt");
+		return o;
+	}
+	m = cJSON_CreateObject();
+	cJSON_AddItemToObject(m, "txt_query", query_json(&s->q_txt));
+	cJSON_AddNumberToObject(m, "txt_records", (double)s->ntxt);
+	add_str(m, "txt", s->txt);
+	cJSON_AddBoolToObject(m, "txt_valid", s->txt_valid);
+	add_str(m, "txt_error", s->txt_error);
+	add_str(m, "id", s->id);
+	cJSON_AddStringToObject(m, "fetch", mxt_sts_fetch_name(s->fetch));
+	add_str(m, "policy_addresses", s->host_addrs);
+	if (s->fetch != MXT_STS_FETCH_NOT_RUN && s->fetch != MXT_STS_FETCH_NO_HOST) {
+		cJSON_AddNumberToObject(m, "http_status", (double)s->http_status);
+		add_str(m, "content_type", s->content_type);
+		cJSON_AddNumberToObject(m, "fetch_ms", (double)s->fetch_ms);
+	}
+	add_str(m, "fetch_error", s->fetch_error);
+	if (s->fetch == MXT_STS_FETCH_OK) {
+		p = cJSON_CreateObject();
+		cJSON_AddBoolToObject(p, "valid", s->policy_valid);
+		add_str(p, "error", s->policy_error);
+		cJSON_AddStringToObject(p, "mode", mxt_sts_mode_name(s->mode));
+		cJSON_AddItemToObject(p, "mx", strv_json(s->mx, s->nmx));
+		if (s->max_age >= 0)
+			cJSON_AddNumberToObject(p, "max_age", (double)s->max_age);
+		else
+			cJSON_AddNullToObject(p, "max_age");
+		cJSON_AddItemToObject(p, "text", jstr_n(s->body, s->body_len));
+		cJSON_AddItemToObject(m, "policy", p);
+	} else {
+		cJSON_AddNullToObject(m, "policy");
+	}
+	cJSON_AddItemToObject(o, "mta_sts", m);
+	rp = cJSON_CreateObject();
+	cJSON_AddItemToObject(rp, "txt_query", query_json(&r->q_txt));
+	cJSON_AddNumberToObject(rp, "records", (double)r->nrecords);
+	add_str(rp, "txt", r->txt);
+	cJSON_AddBoolToObject(rp, "valid", r->valid);
+	add_str(rp, "error", r->error);
+	cJSON_AddItemToObject(rp, "rua", strv_json(r->rua, r->nrua));
+	cJSON_AddItemToObject(o, "tlsrpt", rp);
+	return o;
+}
+
+/* verdict.dane / verdict.mta_sts: null when not judged. */
+static void
+add_policy_verdict(cJSON *v, const char *k, const char *outcome, const char *summary)
+{
+	cJSON *o;
+
+	if (outcome == NULL) {
+		cJSON_AddNullToObject(v, k);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "outcome", outcome);
+	add_str(o, "summary", summary);
+	cJSON_AddItemToObject(v, k, o);
 }
 
 static cJSON *
@@ -180,6 +308,19 @@ tls_json(const struct mxt_tls *t)
 	} else {
 		cJSON_AddNullToObject(o, "certificate");
 	}
+	if (t->dane) {
+		cJSON *d = cJSON_CreateObject();
+
+		cJSON_AddBoolToObject(d, "ok", t->dane_ok);
+		add_str(d, "matched", t->dane_match);
+		if (t->dane_ok)
+			cJSON_AddNumberToObject(d, "depth", t->dane_depth);
+		cJSON_AddNumberToObject(d, "verify_code", (double)t->dane_verify_code);
+		add_str(d, "verify_error", t->dane_verify_error);
+		cJSON_AddItemToObject(o, "dane", d);
+	} else {
+		cJSON_AddNullToObject(o, "dane");
+	}
 	return o;
 }
 
@@ -274,6 +415,7 @@ dns_json(const struct mxt_dns *d)
 	cJSON_AddStringToObject(o, "source", mxt_mx_source_name(d->source));
 	cJSON_AddBoolToObject(o, "null_mx_mixed", d->null_mx_mixed);
 	cJSON_AddNumberToObject(o, "duration_ms", (double)d->duration_ms);
+	cJSON_AddBoolToObject(o, "resolver_loopback", d->resolver_loopback);
 	for (i = 0; i < d->nmx; i++) {
 		const struct mxt_exchanger *x = &d->mx[i];
 		cJSON *xo = cJSON_CreateObject(), *fl = cJSON_CreateArray(),
@@ -299,6 +441,7 @@ dns_json(const struct mxt_dns *d)
 			cJSON_AddItemToArray(ad, ao);
 		}
 		cJSON_AddItemToObject(xo, "addresses", ad);
+		cJSON_AddItemToObject(xo, "dane", dane_json(x));
 		cJSON_AddItemToArray(mx, xo);
 	}
 	cJSON_AddItemToObject(o, "exchangers", mx);
@@ -498,6 +641,7 @@ target_json(const struct mxt_target *t)
 	cJSON_AddItemToObject(o, "dns", dns_json(&t->dns));
 	cJSON_AddItemToObject(o, "client", client_json(&t->client));
 	cJSON_AddItemToObject(o, "sender_auth", sender_auth_json(&t->sender_auth));
+	cJSON_AddItemToObject(o, "policies", policies_json(t));
 	for (i = 0; i < t->nattempts; i++)
 		cJSON_AddItemToArray(at, attempt_json(t, &t->attempts[i]));
 	cJSON_AddItemToObject(o, "attempts", at);
@@ -523,6 +667,8 @@ target_json(const struct mxt_target *t)
 	add_str(v, "summary", t->verdict.summary);
 	add_str(v, "via", t->verdict.via);
 	verdict_counts(v, t);
+	add_policy_verdict(v, "dane", t->verdict.dane, t->verdict.dane_summary);
+	add_policy_verdict(v, "mta_sts", t->verdict.mta_sts, t->verdict.mta_sts_summary);
 	cJSON_AddItemToObject(o, "verdict", v);
 	return o;
 }

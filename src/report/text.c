@@ -188,6 +188,17 @@ render_one(struct out *o, const struct mxt_target *t, const struct mxt_render_op
 	    o->color ? "\033[0m" : "");
 	pr_s(o, t->verdict.summary);
 	pr(o, "\n");
+	/* The transport security policies, one line each (src/report/transport.c). */
+	if (t->verdict.dane != NULL) {
+		pr(o, "  DANE: ");
+		pr_s(o, t->verdict.dane_summary);
+		pr(o, "\n");
+	}
+	if (t->verdict.mta_sts != NULL) {
+		pr(o, "  MTA-STS: ");
+		pr_s(o, t->verdict.mta_sts_summary);
+		pr(o, "\n");
+	}
 	if (t->nfindings > 0) {
 		size_t nc = 0, nw = 0, ni = 0;
 
