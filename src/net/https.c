@@ -114,29 +114,21 @@ timer_cb(CURLM *m, long timeout_ms, void *userp)
 static enum mxt_sts_fetch
 map_result(struct fetch *f, CURLcode rc)
 {
-	switch (rc) {
-	case CURLE_OK:
+	/* CURLcode has about a hundred values: compare, do not switch. */
+	if (rc == CURLE_OK)
 		return MXT_STS_FETCH_OK;
-	case CURLE_COULDNT_CONNECT:
+	if (rc == CURLE_COULDNT_CONNECT)
 		return MXT_STS_FETCH_CONNECT;
-	case CURLE_OPERATION_TIMEDOUT:
+	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return MXT_STS_FETCH_TIMEOUT;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
+	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+	    rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||
+	    rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_ISSUER_ERROR ||
+	    rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || rc == CURLE_SSL_INVALIDCERTSTATUS)
 		return MXT_STS_FETCH_TLS;
-	case CURLE_FILESIZE_EXCEEDED:
+	if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR && f->too_large))
 		return MXT_STS_FETCH_TOO_LARGE;
-	case CURLE_WRITE_ERROR:
-		return f->too_large ? MXT_STS_FETCH_TOO_LARGE : MXT_STS_FETCH_ERROR;
-	default:
-		return MXT_STS_FETCH_ERROR;
-	}
+	return MXT_STS_FETCH_ERROR;
 }
 
 static void

@@ -52,6 +52,12 @@ tlsa_state(const struct mxt_exchanger *x)
 	case MXT_DNS_NXDOMAIN:
 	case MXT_DNS_NOT_RUN:
 		return TS_NONE;
+	case MXT_DNS_SERVFAIL:
+	case MXT_DNS_REFUSED:
+	case MXT_DNS_TIMEOUT:
+	case MXT_DNS_UNREACHABLE:
+	case MXT_DNS_BADRESP:
+	case MXT_DNS_ERROR:
 	default:
 		/* RFC 7672 §2.2: a failed TLSA lookup of a secure host makes the
 		 * host unusable; of an insecure one, it does not matter. */
