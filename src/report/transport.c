@@ -228,7 +228,7 @@ classify_dane(struct ctx *c)
 	struct dane_walk w;
 	struct sb sum = {0};
 	size_t i;
-	int eligible = 0;
+	int eligible = 0, looked = 0;
 
 	memset(&w, 0, sizeof(w));
 	if (c->cfg != NULL && c->cfg->no_dane)
@@ -240,8 +240,12 @@ classify_dane(struct ctx *c)
 			continue;
 		if (t->dns.mx[i].dane == MXT_DANE_LOOKUP_DONE)
 			eligible = 1;
+		if (t->dns.mx[i].dane != MXT_DANE_LOOKUP_NOT_RUN)
+			looked = 1;
 		dane_exchanger(c, i, &w);
 	}
+	if (!looked) /* no exchanger was looked at (no address, --server): no verdict */
+		return;
 	mxt_scope_reset(c);
 	/* RFC 7672 §2.1: the AD bit is only as good as the path to the
 	 * resolver; say so when DANE depends on it. */

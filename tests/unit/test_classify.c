@@ -474,6 +474,21 @@ fx_free(struct mxt_target *t)
 	free(t->findings);
 	free(t->verdict.summary);
 	free(t->verdict.via);
+	free(t->verdict.dane_summary);
+	free(t->verdict.mta_sts_summary);
+	for (i = 0; i < t->dns.nmx; i++) {
+		for (j = 0; j < t->dns.mx[i].ntlsa; j++)
+			free(t->dns.mx[i].tlsa[j].data);
+		free(t->dns.mx[i].tlsa);
+	}
+	for (i = 0; i < t->nattempts; i++) {
+		free(t->attempts[i].tls.dane_match);
+		free(t->attempts[i].tls.dane_verify_error);
+	}
+	for (i = 0; i < t->sts.nmx; i++)
+		free(t->sts.mx[i]);
+	free(t->sts.mx);
+	free(t->sts.id);
 	free(t->input);
 	free(t->domain);
 	mxt_request_free(&t->request);
@@ -2411,6 +2426,181 @@ test_record_rules(void)
 	T_CHECK(mxt_attempt_last_step(&a) == NULL, "only RSET and QUIT: no last step");
 }
 
+/* ---- transport security policies (transport.c) ---- */
+
+/* The exchanger's DANE lookup: eligible (MX and A authentic) with one
+ * 3 1 1 record, its TLSA answer authentic or not. */
+static void
+fx_dane(struct mxt_target *t, struct mxt_exchanger *x, int usage, enum mxt_dns_status st)
+{
+	t->dns.q_mx.authentic = 1;
+	x->q_a.authentic = 1;
+	x->q_aaaa.authentic = 1;
+	x->dane = MXT_DANE_LOOKUP_DONE;
+	x->q_tlsa.status = st;
+	x->q_tlsa.authentic = 1;
+	if (st == MXT_DNS_OK) {
+		x->tlsa = xcalloc(1, sizeof(*x->tlsa));
+		x->ntlsa = 1;
+		x->tlsa[0].usage = (uint8_t)usage;
+		x->tlsa[0].selector = 1;
+		x->tlsa[0].mtype = 1;
+		x->tlsa[0].data = xcalloc(1, 32);
+		x->tlsa[0].len = 32;
+	}
+}
+
+static int
+policy_is(const char *got, const char *want)
+{
+	return got != NULL && strcmp(got, want) == 0;
+}
+
+static void
+test_dane(void)
+{
+	struct mxt_target *t;
+	struct mxt_exchanger *x;
+	struct mxt_attempt *a;
+	struct mxt_config cfg = cfg0;
+
+	/* A match on the only MX: deliver, dane.match, status ok. */
+	t = fx_target("dane-ee.test");
+	x = fx_mx(t, "mx.dane-ee.test", 10, "127.0.1.50");
+	fx_dane(t, x, 3, MXT_DNS_OK);
+	t->dns.resolver_loopback = 1;
+	a = fx_ok(t, 0, "127.0.1.50");
+	a->tls.dane = 1;
+	a->tls.dane_ok = 1;
+	a->tls.dane_match = xstrdup("3 1 1 00");
+	classify(t, NULL);
+	T_CHECK(policy_is(t->verdict.dane, "deliver") && find(t, "dane.match") != NULL &&
+		t->verdict.status == MXT_STATUS_OK,
+	    "dane match: deliver, ok");
+	T_CHECK(find(t, "dns.resolver_not_local") == NULL, "loopback resolver: no finding");
+	fx_free(t);
+
+	/* The same through a resolver not on loopback: the AD bit is suspect. */
+	t = fx_target("dane-ee.test");
+	x = fx_mx(t, "mx.dane-ee.test", 10, "127.0.1.50");
+	fx_dane(t, x, 3, MXT_DNS_OK);
+	a = fx_ok(t, 0, "127.0.1.50");
+	a->tls.dane = 1;
+	a->tls.dane_ok = 1;
+	classify(t, NULL);
+	T_CHECK(
+	    find(t, "dns.resolver_not_local") != NULL && t->verdict.status == MXT_STATUS_WARNING,
+	    "remote resolver with DANE: dns.resolver_not_local, warning");
+	fx_free(t);
+
+	/* Mismatch on mx1, match on mx2: a DANE sender moves on and delivers. */
+	t = fx_target("two.test");
+	x = fx_mx(t, "mx1.two.test", 10, "192.0.2.1");
+	fx_dane(t, x, 3, MXT_DNS_OK);
+	x = fx_mx(t, "mx2.two.test", 20, "192.0.2.2");
+	fx_dane(t, x, 2, MXT_DNS_OK);
+	t->dns.resolver_loopback = 1;
+	a = fx_ok(t, 0, "192.0.2.1");
+	a->tls.dane = 1;
+	a = fx_ok(t, 1, "192.0.2.2");
+	a->tls.dane = 1;
+	a->tls.dane_ok = 1;
+	classify(t, NULL);
+	T_CHECK(policy_is(t->verdict.dane, "deliver") && find(t, "dane.mismatch") != NULL,
+	    "mismatch on mx1, match on mx2: deliver, dane.mismatch still reported");
+	fx_free(t);
+
+	/* Only PKIX usages: unusable, TLS still required and done: deliver. */
+	t = fx_target("pkix.test");
+	x = fx_mx(t, "mx.pkix.test", 10, "192.0.2.3");
+	fx_dane(t, x, 1, MXT_DNS_OK);
+	t->dns.resolver_loopback = 1;
+	fx_ok(t, 0, "192.0.2.3");
+	classify(t, NULL);
+	T_CHECK(find(t, "dane.no_usable_tlsa") != NULL && policy_is(t->verdict.dane, "deliver"),
+	    "PKIX-EE only: dane.no_usable_tlsa, deliver over TLS");
+	fx_free(t);
+
+	/* TLSA timeout on a signed host: defer, critical. */
+	t = fx_target("slow.test");
+	x = fx_mx(t, "mx.slow.test", 10, "192.0.2.4");
+	fx_dane(t, x, 3, MXT_DNS_TIMEOUT);
+	t->dns.resolver_loopback = 1;
+	fx_ok(t, 0, "192.0.2.4");
+	classify(t, NULL);
+	T_CHECK(find(t, "dane.tlsa_lookup_failed") != NULL && policy_is(t->verdict.dane, "defer") &&
+		t->verdict.status == MXT_STATUS_CRITICAL && via_is(t, "mx.slow.test"),
+	    "TLSA timeout: defer, critical, ordinary delivery still via the MX");
+	fx_free(t);
+
+	/* --no-dane: no verdict, no finding. */
+	t = fx_target("dane-roll.test");
+	x = fx_mx(t, "mx.dane-roll.test", 10, "127.0.1.52");
+	fx_dane(t, x, 3, MXT_DNS_OK);
+	a = fx_ok(t, 0, "127.0.1.52");
+	a->tls.dane = 1;
+	cfg.no_dane = 1;
+	classify(t, &cfg);
+	T_CHECK(t->verdict.dane == NULL && find(t, "dane.mismatch") == NULL &&
+		t->verdict.status == MXT_STATUS_OK,
+	    "--no-dane: no verdict.dane, no finding");
+	fx_free(t);
+}
+
+static void
+test_mta_sts(void)
+{
+	struct mxt_target *t;
+	struct mxt_attempt *a;
+
+	/* Testing mode with an unlisted MX: deliver, testing_failure. */
+	t = fx_target("sts.test");
+	fx_mx(t, "mx.sts.test", 10, "192.0.2.5");
+	fx_ok(t, 0, "192.0.2.5");
+	t->sts.enabled = 1;
+	t->sts.q_txt.status = MXT_DNS_OK;
+	t->sts.ntxt = 1;
+	t->sts.txt_valid = 1;
+	t->sts.id = xstrdup("1");
+	t->sts.fetch = MXT_STS_FETCH_OK;
+	t->sts.policy_valid = 1;
+	t->sts.mode = MXT_STS_MODE_TESTING;
+	t->sts.mx = xcalloc(1, sizeof(char *));
+	t->sts.mx[0] = xstrdup("mail.sts.test");
+	t->sts.nmx = 1;
+	classify(t, NULL);
+	T_CHECK(policy_is(t->verdict.mta_sts, "deliver") &&
+		find(t, "mtasts.testing_failure") != NULL &&
+		find(t, "mtasts.mx_not_listed") == NULL,
+	    "testing mode: deliver, failure only reported");
+	fx_free(t);
+
+	/* Enforce, one MX listed with an untrusted certificate, one fine: deliver. */
+	t = fx_target("sts.test");
+	fx_mx(t, "mx1.sts.test", 10, "192.0.2.6");
+	fx_mx(t, "mx2.sts.test", 20, "192.0.2.7");
+	a = fx_ok(t, 0, "192.0.2.6");
+	a->tls.chain_ok = 0;
+	fx_ok(t, 1, "192.0.2.7");
+	t->sts.enabled = 1;
+	t->sts.q_txt.status = MXT_DNS_OK;
+	t->sts.ntxt = 1;
+	t->sts.txt_valid = 1;
+	t->sts.id = xstrdup("1");
+	t->sts.fetch = MXT_STS_FETCH_OK;
+	t->sts.policy_valid = 1;
+	t->sts.mode = MXT_STS_MODE_ENFORCE;
+	t->sts.mx = xcalloc(1, sizeof(char *));
+	t->sts.mx[0] = xstrdup("*.sts.test");
+	t->sts.nmx = 1;
+	classify(t, NULL);
+	T_CHECK(policy_is(t->verdict.mta_sts, "deliver") &&
+		find(t, "mtasts.cert_invalid") != NULL && find(t, "mtasts.ok") == NULL &&
+		find(t, "tlsrpt.missing") != NULL,
+	    "enforce: mx1 fails, mx2 passes: deliver, cert_invalid, tlsrpt.missing");
+	fx_free(t);
+}
+
 int
 main(void)
 {
@@ -2450,5 +2640,7 @@ main(void)
 	test_exit_code();
 	test_local_stop_order();
 	test_record_rules();
+	test_dane();
+	test_mta_sts();
 	return t_done();
 }
