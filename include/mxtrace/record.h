@@ -590,6 +590,8 @@ struct mxt_request {
 	char *ehlo;   /* --ehlo, or NULL */
 	int64_t timeout_connect_ms, timeout_banner_ms, timeout_command_ms, timeout_total_ms;
 	int dns_timeout_ms, dns_tries;
+	int no_dane;	/* --no-dane: DANE not looked at */
+	int no_mta_sts; /* --no-mta-sts: MTA-STS and TLS-RPT not looked at */
 };
 
 struct mxt_target {

@@ -38,6 +38,8 @@ mxt_request_from_config(struct mxt_request *req, const struct mxt_config *cfg)
 	req->timeout_total_ms = cfg->timeout_total_ms;
 	req->dns_timeout_ms = cfg->dns_timeout_ms;
 	req->dns_tries = cfg->dns_tries;
+	req->no_dane = cfg->no_dane;
+	req->no_mta_sts = cfg->no_mta_sts;
 }
 
 void

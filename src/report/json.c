@@ -602,6 +602,8 @@ request_json(const struct mxt_target *t)
 	cJSON_AddStringToObject(o, "family", mxt_family_name(r->family));
 	add_str(o, "source", r->source);
 	add_str(o, "ehlo", r->ehlo);
+	cJSON_AddBoolToObject(o, "dane", !r->no_dane);
+	cJSON_AddBoolToObject(o, "mta_sts", !r->no_mta_sts);
 	to = cJSON_CreateObject();
 	cJSON_AddNumberToObject(to, "connect", (double)r->timeout_connect_ms);
 	cJSON_AddNumberToObject(to, "banner", (double)r->timeout_banner_ms);

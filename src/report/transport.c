@@ -231,21 +231,21 @@ classify_dane(struct ctx *c)
 	int eligible = 0, looked = 0;
 
 	memset(&w, 0, sizeof(w));
-	if (c->cfg != NULL && c->cfg->no_dane)
+	if (t->request.no_dane)
 		return;
 	if (t->dns.source == MXT_MX_SOURCE_NULL || t->dns.source == MXT_MX_SOURCE_NONE)
 		return;
 	for (i = 0; i < t->dns.nmx; i++) {
-		if (!mxt_exchanger_usable(&t->dns.mx[i]))
-			continue;
 		if (t->dns.mx[i].dane == MXT_DANE_LOOKUP_DONE)
 			eligible = 1;
 		if (t->dns.mx[i].dane != MXT_DANE_LOOKUP_NOT_RUN)
 			looked = 1;
-		dane_exchanger(c, i, &w);
 	}
 	if (!looked) /* no exchanger was looked at (no address, --server): no verdict */
 		return;
+	for (i = 0; i < t->dns.nmx; i++)
+		if (mxt_exchanger_usable(&t->dns.mx[i]))
+			dane_exchanger(c, i, &w);
 	mxt_scope_reset(c);
 	/* RFC 7672 §2.1: the AD bit is only as good as the path to the
 	 * resolver; say so when DANE depends on it. */

@@ -404,6 +404,16 @@ fx_free(struct mxt_target *t)
 {
 	size_t i, j;
 
+	/* The DANE facts (transport.c tests). */
+	for (i = 0; i < t->dns.nmx; i++) {
+		for (j = 0; j < t->dns.mx[i].ntlsa; j++)
+			free(t->dns.mx[i].tlsa[j].data);
+		free(t->dns.mx[i].tlsa);
+	}
+	for (i = 0; i < t->nattempts; i++) {
+		free(t->attempts[i].tls.dane_match);
+		free(t->attempts[i].tls.dane_verify_error);
+	}
 	for (i = 0; i < t->dns.nmx; i++) {
 		free(t->dns.mx[i].name);
 		free(t->dns.mx[i].cname);
@@ -476,15 +486,6 @@ fx_free(struct mxt_target *t)
 	free(t->verdict.via);
 	free(t->verdict.dane_summary);
 	free(t->verdict.mta_sts_summary);
-	for (i = 0; i < t->dns.nmx; i++) {
-		for (j = 0; j < t->dns.mx[i].ntlsa; j++)
-			free(t->dns.mx[i].tlsa[j].data);
-		free(t->dns.mx[i].tlsa);
-	}
-	for (i = 0; i < t->nattempts; i++) {
-		free(t->attempts[i].tls.dane_match);
-		free(t->attempts[i].tls.dane_verify_error);
-	}
 	for (i = 0; i < t->sts.nmx; i++)
 		free(t->sts.mx[i]);
 	free(t->sts.mx);
