@@ -333,8 +333,12 @@ start_sts(struct pol *p)
 	struct mxt_target *t = p->t;
 	char name[300];
 
-	/* --server probes one host, not the domain's exchangers: no policy. */
-	if (t->domain == NULL || t->dns.source == MXT_MX_SOURCE_SERVER)
+	/* --server probes one host, not the domain's exchangers: no policy.
+	 * A domain whose MX lookup failed or that takes no mail (RFC 7505) is
+	 * not asked either: its policies could not change the verdict, and a
+	 * dead resolver must not cost the stage's time twice. */
+	if (t->domain == NULL || t->dns.source == MXT_MX_SOURCE_SERVER ||
+	    t->dns.source == MXT_MX_SOURCE_NONE || t->dns.source == MXT_MX_SOURCE_NULL)
 		return;
 	if (!p->cfg->no_mta_sts) {
 		t->sts.enabled = 1;
