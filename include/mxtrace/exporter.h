@@ -6,7 +6,7 @@
  * one target through the engine and answers with its metrics
  * (docs/metrics.md); /metrics is the exporter's own health; / a page with
  * links.  Modules are named option sets read from --config (docs/mxtrace.1,
- * EXPORTER CONFIGURATION).  It does not judge anything: the report stage
+ * EXPORTER MODE).  It does not judge anything: the report stage
  * does, the metrics renderer writes.
  */
 #ifndef MXTRACE_EXPORTER_H

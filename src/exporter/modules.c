@@ -2,7 +2,7 @@
 /*
  * The exporter's configuration file: "[module NAME]" sections of
  * "option = value" lines, each the long option --option=value of
- * mxtrace(1) (EXPORTER CONFIGURATION), or "option" alone for a flag.  This
+ * mxtrace(1) (EXPORTER MODE), or "option" alone for a flag.  This
  * file only splits lines and names; the option table's parser (a callback
  * from the CLI) checks every value.  A password never belongs here: a
  * "password" line is refused with a pointer to password-file.
