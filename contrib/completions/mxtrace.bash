@@ -17,7 +17,8 @@ _mxtrace()
 		--resolver --dns-timeout --dns-tries --timeout-connect --timeout-banner
 		--timeout-command -t --timeout-total --format --json --transcript --color
 		-v -q -w --warning -c --critical -D --cert-days --cert-crit-days --batch
-		--concurrency --seed --listen --config --max-probes --dnsbl --no-dnsbl --no-spf -h --help --version'
+		--concurrency --seed --listen --config --max-probes --dnsbl --no-dnsbl --no-spf --dane --no-dane --mta-sts --no-mta-sts
+		-h --help --version'
 	# Options that take an argument, by how it is completed.
 	local file_args='--ca-file --password-file --body-file --batch --config'
 	local host_args='--server'
