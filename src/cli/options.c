@@ -385,6 +385,9 @@ set_range(struct opt_ctx *c, const char *arg, struct mxt_range *r)
 {
 	char why[160];
 
+	/* A control byte would reach the error line unescaped. */
+	if (mxt_opt_check_text(c, arg, MXT_RANGE_TEXT_MAX, 0) != 0)
+		return -1;
 	if (mxt_range_parse(arg, r, why, sizeof(why)) != 0)
 		return mxt_opt_fail(c, "%s", why);
 	return 0;
