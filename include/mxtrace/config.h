@@ -68,6 +68,7 @@ struct mxt_config {
 	int transcript;
 	char *batch;
 	int concurrency;
+	int per_address; /* --per-address N: connections at once to one MX address */
 	int have_seed;
 	uint64_t seed;
 	int verbose;

@@ -37,10 +37,10 @@ struct mxt_engine;
 struct mxt_run;
 
 /* Create an engine for cfg's engine-wide settings (--resolver, DNS
- * timeouts and tries, --ca-file, --seed): a new loop, resolver and TLS
- * context.  On failure returns NULL with a reason in err; *user_error (may
- * be NULL) is set when the reason is a bad option (a resolver address
- * c-ares refuses, an unreadable --ca-file) rather than a fault. */
+ * timeouts and tries, --ca-file, --seed, --concurrency, --per-address): a new loop, resolver and
+ * TLS context.  On failure returns NULL with a reason in err; *user_error (may be NULL) is set when
+ * the reason is a bad option (a resolver address c-ares refuses, an unreadable --ca-file) rather
+ * than a fault. */
 struct mxt_engine *mxt_engine_new(
     const struct mxt_config *cfg, char *err, size_t errlen, int *user_error);
 /* Free the engine.  No run may be in flight (mxt_engine_runs() == 0). */
@@ -50,6 +50,11 @@ void mxt_engine_free(struct mxt_engine *e);
 struct mxt_loop *mxt_engine_loop(const struct mxt_engine *e);
 /* Runs started and not yet done. */
 size_t mxt_engine_runs(const struct mxt_engine *e);
+/* SMTP connections open now; *peak (may be NULL) gets the most ever open
+ * at once.  Every connection of every run goes through one gate: at most
+ * cfg->concurrency open, at most cfg->per_address to one exchanger address
+ * (the engine's cfg, not a run's). */
+size_t mxt_engine_connections(const struct mxt_engine *e, size_t *peak);
 
 /* A new target record for one input, with its request section filled from
  * cfg.  domain/unicode: the A-label and U-label domain (NULL with --server
@@ -62,7 +67,8 @@ struct mxt_target *mxt_engine_target(const struct mxt_config *cfg, const char *i
 
 typedef void mxt_run_done_cb(struct mxt_target *t, void *arg);
 
-/* Start the pipeline for t (made by mxt_engine_target()) with the per-run
+/* Start the pipeline for t (made by mxt_engine_target(); one whose
+ * input_error is set goes straight to the report stage) with the per-run
  * settings of cfg (NULL: the engine's): its --timeout-total deadline starts
  * now.  done(t, arg) runs once, from the loop, when the report stage has
  * set t's verdict.  Returns the run's handle (valid until done returns). */

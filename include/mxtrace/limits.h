@@ -62,6 +62,17 @@
 #define MXT_MX_MAX 16
 #define MXT_ADDRS_PER_MX_MAX 8
 #define MXT_CONCURRENCY_DEFAULT 32
+/* Connections open at once to one exchanger address, over every target of
+ * a run (--per-address): MTAs limit concurrent sessions per client (Postfix
+ * smtpd_client_connection_count_limit, default 50; many providers far less)
+ * and answer "421 too many connections" past it. */
+#define MXT_PER_ADDRESS_DEFAULT 4
+/* --batch input: a line longer than this is a target.invalid record (a
+ * domain is at most 253 octets, RFC 5321 §4.5.3.1 path 256); past
+ * MXT_BATCH_SKIP_MAX octets without a newline the input is not a list of
+ * targets and reading stops (--batch /dev/zero). */
+#define MXT_BATCH_LINE_MAX 1024
+#define MXT_BATCH_SKIP_MAX (64 * 1024)
 /* Server text per report field after escaping (mxt_escape). */
 #define MXT_FIELD_TEXT_MAX 1024
 /* RFC 5321 §4.5.3.1: domain 255, local part 64, path 256; DNS name 253. */

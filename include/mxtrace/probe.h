@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Probe stage: turns a target's DNS results into attempts (every address of
- * every usable exchanger) and runs them concurrently on the loop, under a
- * concurrency cap and the run's overall deadline.  When every port-25
+ * every usable exchanger) and runs them concurrently on the loop, through
+ * the run's connection gate (--concurrency overall, --per-address per
+ * exchanger address, shared by every target) and under the run's overall
+ * deadline.  When every port-25
  * attempt times out it adds canary attempts on 587 and 465 so the report
  * can tell a firewall at the destination from the client's own network
  * blocking outbound SMTP.  It records; it does not judge.
@@ -16,13 +18,44 @@
 #include "mxtrace/loop.h"
 #include "mxtrace/record.h"
 
+/* ---- the connection gate (gate.c), shared by every target of a run ---- */
+
+struct mxt_gate;
+/* A place in the gate's queue, owned by the waiter (no allocation). */
+struct mxt_gate_waiter {
+	struct mxt_gate_waiter *next;
+	void (*cb)(void *arg);
+	void *arg;
+	int queued;
+};
+
+/* At most total connections open at once, at most per_address to one
+ * address.  Free with mxt_gate_free() when no connection is open. */
+struct mxt_gate *mxt_gate_new(struct mxt_loop *loop, size_t total, size_t per_address);
+void mxt_gate_free(struct mxt_gate *g);
+/* Take a slot for a connection to a: 1, or 0 when the gate is full for it. */
+int mxt_gate_take(struct mxt_gate *g, const struct mxt_address *a);
+/* Give back a slot taken for a; waiters are woken from the loop. */
+void mxt_gate_give(struct mxt_gate *g, const struct mxt_address *a);
+/* Queue w: cb(arg) runs once, from the loop, after a slot frees (it may
+ * still find the gate full for its address and wait again). */
+void mxt_gate_wait(struct mxt_gate *g, struct mxt_gate_waiter *w, void (*cb)(void *), void *arg);
+void mxt_gate_unwait(struct mxt_gate *g, struct mxt_gate_waiter *w);
+/* Connections open now, and the most ever open at once. */
+size_t mxt_gate_open(const struct mxt_gate *g);
+size_t mxt_gate_peak(const struct mxt_gate *g);
+
+/* ---- the probe stage (probe.c) ---- */
+
 struct mxt_probe;
 typedef void mxt_probe_done_cb(struct mxt_target *t, void *arg);
 
-/* Probe t (DNS stage done).  done runs once, from the loop, never inside
- * this call; the returned handle is freed right after done returns. */
-struct mxt_probe *mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
-    const struct mxt_config *cfg, int64_t hard_deadline, mxt_probe_done_cb *done, void *arg);
+/* Probe t (DNS stage done), each connection through gate.  done runs once,
+ * from the loop, never inside this call; the returned handle is freed
+ * right after done returns. */
+struct mxt_probe *mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_gate *gate,
+    struct mxt_target *t, const struct mxt_config *cfg, int64_t hard_deadline,
+    mxt_probe_done_cb *done, void *arg);
 /* Act as if the deadline passed now: abort every connection (their
  * attempts record "deadline"), start nothing new; done follows from the
  * loop. */

@@ -595,7 +595,7 @@ struct mxt_request {
 };
 
 struct mxt_target {
-	char *input;	      /* TARGET as given */
+	char *input;	      /* TARGET as given (raw bytes: the renderers escape) */
 	char *domain;	      /* A-label form */
 	char *domain_unicode; /* U-label form (same as domain when ASCII) */
 	char *sender;	      /* MAIL FROM address ("" = null sender) */
@@ -615,6 +615,8 @@ struct mxt_target {
 	int64_t duration_ms;
 	struct mxt_request request; /* what was asked (read by the report stage) */
 	int deadline_reached;	    /* the run's overall deadline (--timeout-total) ended it */
+	size_t input_line; /* line of the --batch input (1-based), 0 for the command line */
+	char *input_error; /* why the input is not a target (no stage runs), or NULL */
 };
 
 /* Stable names for enums (JSON values); "unknown" for a value out of range. */

@@ -22,82 +22,12 @@
 #include "mxtrace/log.h"
 #include "mxtrace/report.h"
 #include "mxtrace/xalloc.h"
+#include "batch.h"
 #include "options.h"
 #include "secret.h"
 
 #define MXT_EXIT_IOERR 74    /* sysexits EX_IOERR: the report could not be written */
 #define MXT_EXIT_SOFTWARE 70 /* sysexits EX_SOFTWARE: internal error (no event loop) */
-
-struct batch_line {
-	char *input, *domain, *unicode, *rcpt;
-};
-
-static void
-free_batch(struct batch_line *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].input);
-		free(v[i].domain);
-		free(v[i].unicode);
-		free(v[i].rcpt);
-	}
-	free(v);
-}
-
-/* Read and check every --batch line before anything is probed. */
-static struct batch_line *
-read_batch(const char *path, size_t *n, char *err, size_t errlen)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	struct batch_line *v = NULL;
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-
-	*n = 0;
-	if (f == NULL) {
-		snprintf(err, errlen, "cannot open --batch %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		char e[400], *p = line;
-
-		lineno++;
-		while (len > 0 &&
-		    (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
-			line[len - 1] == '\t'))
-			line[--len] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
-			continue;
-		v = mxt_xreallocarray(v, *n + 1, sizeof(*v));
-		memset(&v[*n], 0, sizeof(v[*n]));
-		if (mxt_options_target(
-			p, &v[*n].domain, &v[*n].unicode, &v[*n].rcpt, e, sizeof(e)) < 0) {
-			snprintf(err, errlen, "%s:%zu: %s", path, lineno,
-			    strncmp(e, "mxtrace: ", 9) == 0 ? e + 9 : e);
-			goto fail;
-		}
-		v[*n].input = mxt_xstrdup(p);
-		(*n)++;
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	if (*n == 0)
-		snprintf(err, errlen, "--batch %s lists no target", path);
-	return v;
-fail:
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	free_batch(v, *n);
-	*n = 0;
-	return NULL;
-}
 
 /* --body-file: a regular file, at most MXT_BODY_FILE_MAX bytes. */
 static int
@@ -149,27 +79,49 @@ want_color(const struct mxt_config *cfg)
 	return isatty(STDOUT_FILENO);
 }
 
-/* One CLI run: the targets, in order, and what came out so far. */
+/* Targets in flight per allowed connection: enough to keep the gate busy
+ * while the next targets' DNS runs. */
+#define TARGETS_PER_SLOT 2
+/* The progress line is redrawn at most this often. */
+#define PROGRESS_MS 200
+
+/* One CLI run: where the targets come from, and what came out so far. */
 struct cli {
 	struct mxt_config *cfg;
 	struct mxt_engine *e;
-	struct batch_line *lines;
-	size_t nlines, next, ndone;
+	struct batch *batch;   /* --batch, or NULL for the one TARGET */
+	struct batch_item one; /* the command line's TARGET */
+	int one_started;
+	size_t inflight, max_inflight;
+	size_t ndone;
 	struct mxt_target **kept; /* --format openmetrics: one exposition at the end */
 	size_t nkept;
 	int code;   /* worst exit status so far, -1 before the first */
 	int failed; /* a fatal error: stop starting targets */
+	/* the summary and the progress line (stderr) */
+	size_t nstatus[4];
+	struct code_count {
+		const char *code;
+		size_t n;
+	} * codes;
+	size_t ncodes;
+	int64_t start;
+	int progress; /* stderr is a terminal and a batch runs */
+	int drawn;
+	struct mxt_timer tick;
 };
 
 static void start_next(struct cli *c);
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Render one finished target as it comes (JSON: one document per line). */
+/* Render one finished target as it comes (a batch: one JSON document per
+ * line, flushed, so a reader sees whole records as they finish). */
 static int
 render(struct cli *c, struct mxt_target *t)
 {
 	const struct mxt_config *cfg = c->cfg;
 	struct mxt_render_opts ro;
+	int rc;
 
 	if (c->ndone > 0 && cfg->format == MXT_FORMAT_TEXT)
 		fputc('\n', stdout);
@@ -183,23 +135,123 @@ render(struct cli *c, struct mxt_target *t)
 	ro.cert_crit_days = cfg->cert_crit_days;
 	switch (cfg->format) {
 	case MXT_FORMAT_JSON:
-		return mxt_render_json(stdout, &t, 1, &ro);
+		rc = mxt_render_json(stdout, &t, 1, &ro);
+		break;
 	case MXT_FORMAT_NAGIOS:
-		return mxt_render_nagios(stdout, &t, 1, &ro);
+		rc = mxt_render_nagios(stdout, &t, 1, &ro);
+		break;
 	case MXT_FORMAT_OPENMETRICS:
 	case MXT_FORMAT_PROMETHEUS:
 		return 0; /* one exposition per run: written at the end */
 	case MXT_FORMAT_TEXT:
 	default:
-		return mxt_render_text(stdout, &t, 1, &ro);
+		rc = mxt_render_text(stdout, &t, 1, &ro);
+		break;
+	}
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* ---- progress (stderr, a terminal only) and the summary ---- */
+
+static void
+progress_erase(struct cli *c)
+{
+	if (c->drawn) {
+		fputs("\r\033[K", stderr);
+		c->drawn = 0;
 	}
 }
+
+/* One line, redrawn in place: done/total, rate, ETA, in flight. */
+static void
+progress_draw(struct cli *c)
+{
+	double secs = (double)(mxt_now_ms() - c->start) / 1000.0;
+	double rate = secs > 0 ? (double)c->ndone / secs : 0;
+	long total = c->batch != NULL ? batch_total(c->batch) : -1;
+	char eta[32] = "";
+
+	if (total > 0 && rate > 0 && (long)c->ndone < total)
+		snprintf(eta, sizeof(eta), ", ETA %.0f s", (double)(total - (long)c->ndone) / rate);
+	fputs("\r\033[K", stderr);
+	if (total >= 0)
+		fprintf(stderr, "mxtrace: %zu/%ld done, %.1f/s%s, %zu in flight", c->ndone, total,
+		    rate, eta, c->inflight);
+	else
+		fprintf(stderr, "mxtrace: %zu done, %.1f/s, %zu in flight", c->ndone, rate,
+		    c->inflight);
+	fflush(stderr);
+	c->drawn = 1;
+}
+
+static void
+on_tick(struct mxt_loop *loop, void *arg)
+{
+	struct cli *c = arg;
+
+	if (c->inflight == 0)
+		return;
+	progress_draw(c);
+	mxt_timer_arm(loop, &c->tick, mxt_now_ms() + PROGRESS_MS, on_tick, c);
+}
+
+static void
+count(struct cli *c, const struct mxt_target *t)
+{
+	size_t i, j;
+
+	if ((size_t)t->verdict.status < 4)
+		c->nstatus[t->verdict.status]++;
+	for (i = 0; i < t->nfindings; i++) {
+		for (j = 0; j < c->ncodes; j++)
+			if (strcmp(c->codes[j].code, t->findings[i].code) == 0)
+				break;
+		if (j == c->ncodes) {
+			c->codes = mxt_xreallocarray(c->codes, c->ncodes + 1, sizeof(*c->codes));
+			c->codes[c->ncodes].code = t->findings[i].code; /* the static catalogue */
+			c->codes[c->ncodes++].n = 0;
+		}
+		c->codes[j].n++;
+	}
+}
+
+static int
+by_count(const void *a, const void *b)
+{
+	const struct code_count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->code, y->code);
+}
+
+/* The batch's summary on stderr: counts per verdict and per code. */
+static void
+summary(struct cli *c)
+{
+	size_t i;
+
+	qsort(c->codes, c->ncodes, sizeof(*c->codes), by_count);
+	fprintf(stderr,
+	    "mxtrace: %zu target(s) in %.1f s: %zu ok, %zu warning, %zu critical, %zu unknown\n",
+	    c->ndone, (double)(mxt_now_ms() - c->start) / 1000.0, c->nstatus[MXT_STATUS_OK],
+	    c->nstatus[MXT_STATUS_WARNING], c->nstatus[MXT_STATUS_CRITICAL],
+	    c->nstatus[MXT_STATUS_UNKNOWN]);
+	for (i = 0; i < c->ncodes; i++)
+		fprintf(stderr, "mxtrace:   %6zu  %s\n", c->codes[i].n, c->codes[i].code);
+}
+
+/* ---- the run ---- */
 
 static void
 on_target_done(struct mxt_target *t, void *arg)
 {
 	struct cli *c = arg;
 
+	c->inflight--;
+	progress_erase(c);
 	if (!c->failed && render(c, t) < 0) {
 		fail("write error on standard output");
 		c->code = MXT_EXIT_IOERR;
@@ -217,6 +269,7 @@ on_target_done(struct mxt_target *t, void *arg)
 	} else if (!c->failed)
 		c->code = mxt_exit_worse(c->code, mxt_exit_code(&t, 1));
 	c->ndone++;
+	count(c, t);
 	if ((c->cfg->format == MXT_FORMAT_OPENMETRICS || c->cfg->format == MXT_FORMAT_PROMETHEUS) &&
 	    !c->failed) {
 		c->kept = mxt_xreallocarray(c->kept, c->nkept + 1, sizeof(*c->kept));
@@ -225,20 +278,37 @@ on_target_done(struct mxt_target *t, void *arg)
 		mxt_target_free(t);
 	}
 	start_next(c);
+	if (c->progress && c->inflight > 0)
+		progress_draw(c);
 }
 
+/* Start targets while there is room: they begin as capacity frees. */
 static void
 start_next(struct cli *c)
 {
-	const struct batch_line *l;
-	struct mxt_target *t;
+	while (!c->failed && c->inflight < c->max_inflight) {
+		struct batch_item it;
+		struct mxt_target *t;
 
-	if (c->failed || c->next >= c->nlines)
-		return;
-	l = &c->lines[c->next++];
-	/* The recipient of a TARGET address is already in cfg.to. */
-	t = mxt_engine_target(c->cfg, l->input, l->domain, l->unicode, l->rcpt);
-	mxt_run_start(c->e, t, c->cfg, on_target_done, c);
+		if (c->batch != NULL) {
+			if (batch_next(c->batch, &it) == 0)
+				return;
+		} else {
+			if (c->one_started)
+				return;
+			c->one_started = 1;
+			it = c->one;
+		}
+		/* The recipient of a TARGET address is already in cfg.to. */
+		t = mxt_engine_target(c->cfg, it.input, it.domain, it.unicode, it.rcpt);
+		t->input_line = it.line;
+		if (it.error != NULL)
+			t->input_error = mxt_xstrdup(it.error);
+		if (c->batch != NULL)
+			batch_item_free(&it);
+		c->inflight++;
+		mxt_run_start(c->e, t, c->cfg, on_target_done, c);
+	}
 }
 
 /* One exporter module's options (mxtrace/exporter.h): the option table,
@@ -323,8 +393,7 @@ run_main(int argc, char **argv, int *nagios)
 	struct cli c;
 	char err[512];
 	int rc, user_error, code = MXT_EXIT_SOFTWARE;
-	struct batch_line *lines = NULL;
-	size_t nlines = 0, i;
+	size_t i;
 
 	/* A reset peer must not kill us through OpenSSL's write(): EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
@@ -356,6 +425,18 @@ run_main(int argc, char **argv, int *nagios)
 		mxt_config_free(&cfg);
 		return MXT_EXIT_USAGE;
 	}
+	if (cfg.batch != NULL) {
+		c.batch = batch_open(cfg.batch, err, sizeof(err));
+		if (c.batch == NULL) {
+			fail("%s", err);
+			code = MXT_EXIT_USAGE;
+			goto done;
+		}
+	} else {
+		c.one.input = cfg.target != NULL ? cfg.target : cfg.server;
+		c.one.domain = cfg.domain;
+		c.one.unicode = cfg.domain_unicode;
+	}
 	c.e = mxt_engine_new(&cfg, err, sizeof(err), &user_error);
 	if (c.e == NULL) {
 		fail("%s", err);
@@ -366,32 +447,22 @@ run_main(int argc, char **argv, int *nagios)
 		code = run_exporter(&cfg, c.e);
 		goto done;
 	}
-	if (cfg.batch != NULL) {
-		lines = read_batch(cfg.batch, &nlines, err, sizeof(err));
-		if (lines == NULL || nlines == 0) {
-			fail("%s", err);
-			code = MXT_EXIT_USAGE;
-			goto done;
-		}
-	} else {
-		static struct batch_line one;
-
-		one.input = cfg.target != NULL ? cfg.target : cfg.server;
-		one.domain = cfg.domain;
-		one.unicode = cfg.domain_unicode;
-		lines = &one;
-		nlines = 1;
-	}
 	c.cfg = &cfg;
-	c.lines = lines;
-	c.nlines = nlines;
 	c.code = -1;
+	c.max_inflight = (size_t)(cfg.concurrency > 0 ? cfg.concurrency : 1) * TARGETS_PER_SLOT;
+	c.start = mxt_now_ms();
+	c.progress = c.batch != NULL && !cfg.quiet && cfg.verbose == 0 && isatty(STDERR_FILENO);
 	start_next(&c);
+	if (c.progress)
+		mxt_timer_arm(mxt_engine_loop(c.e), &c.tick, c.start + PROGRESS_MS, on_tick, &c);
 	if (mxt_loop_run(mxt_engine_loop(c.e)) < 0) {
 		fail("event loop failure: %s", strerror(errno));
 		c.code = MXT_EXIT_SOFTWARE;
 	}
-	code = c.code;
+	mxt_timer_cancel(mxt_engine_loop(c.e), &c.tick);
+	progress_erase(&c);
+	/* An empty batch is an empty run: exit 0. */
+	code = c.code < 0 ? 0 : c.code;
 	if (!c.failed &&
 	    (cfg.format == MXT_FORMAT_OPENMETRICS || cfg.format == MXT_FORMAT_PROMETHEUS) &&
 	    mxt_render_metrics(stdout, c.kept, c.nkept,
@@ -401,12 +472,14 @@ run_main(int argc, char **argv, int *nagios)
 		fail("write error on standard output");
 		code = MXT_EXIT_IOERR;
 	}
+	if (c.batch != NULL && !cfg.quiet)
+		summary(&c);
 done:
 	for (i = 0; i < c.nkept; i++)
 		mxt_target_free(c.kept[i]);
 	free(c.kept);
-	if (cfg.batch != NULL)
-		free_batch(lines, nlines);
+	free(c.codes);
+	batch_close(c.batch);
 	mxt_engine_free(c.e);
 	mxt_config_free(&cfg);
 	return code;

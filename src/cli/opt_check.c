@@ -91,6 +91,10 @@ mxt_opt_finish(struct opt_ctx *c)
 		return -1;
 	if (c->seen[OPT_SEED])
 		cfg->have_seed = 1;
+	/* A batch writes one JSON document per target and line (JSON Lines),
+	 * unless a format was asked for. */
+	if (cfg->batch != NULL && !c->seen[OPT_FORMAT] && !c->seen[OPT_JSON])
+		cfg->format = MXT_FORMAT_JSON;
 	/* A Nagios check must end before the engine kills it (60 s by default
 	 * in Nagios and Icinga 2): a shorter overall deadline unless -t says. */
 	if (cfg->format == MXT_FORMAT_NAGIOS && !c->seen[OPT_TIMEOUT_TOTAL])

@@ -27,6 +27,7 @@ mxt_config_init(struct mxt_config *c)
 	c->timeout_total_ms = MXT_DEADLINE_TOTAL_MS;
 	c->format = MXT_FORMAT_TEXT;
 	c->concurrency = MXT_CONCURRENCY_DEFAULT;
+	c->per_address = MXT_PER_ADDRESS_DEFAULT;
 	c->color = -1;
 	c->cert_warn_days = MXT_CERT_WARN_DAYS_DEFAULT;
 	c->max_probes = MXT_EXPORTER_PROBES_DEFAULT;

@@ -488,6 +488,7 @@ mxt_target_free(struct mxt_target *t)
 		free(t->rcpts[i]);
 	free(t->rcpts);
 	mxt_request_free(&t->request);
+	free(t->input_error);
 	free(t->dns.resolver);
 	query_free(&t->dns.q_mx);
 	for (i = 0; i < t->dns.nmx; i++) {

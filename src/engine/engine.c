@@ -32,7 +32,8 @@ struct mxt_engine {
 	struct mxt_loop *loop;
 	struct mxt_resolver *res;
 	SSL_CTX *ctx;
-	uint64_t rng; /* equal-preference MX shuffle (RFC 5321 §5.1), shared */
+	struct mxt_gate *gate; /* --concurrency and --per-address, over all targets */
+	uint64_t rng;	       /* equal-preference MX shuffle (RFC 5321 §5.1), shared */
 	size_t nruns;
 };
 
@@ -94,6 +95,7 @@ mxt_engine_new(const struct mxt_config *cfg, char *err, size_t errlen, int *user
 			*user_error = 1;
 		goto fail;
 	}
+	e->gate = mxt_gate_new(e->loop, (size_t)cfg->concurrency, (size_t)cfg->per_address);
 	e->ctx = mxt_tls_ctx_new(cfg->ca_file, err, errlen);
 	if (e->ctx == NULL) {
 		if (user_error != NULL && cfg->ca_file != NULL)
@@ -114,6 +116,7 @@ mxt_engine_free(struct mxt_engine *e)
 	if (e->ctx != NULL)
 		SSL_CTX_free(e->ctx);
 	mxt_resolver_free(e->res);
+	mxt_gate_free(e->gate);
 	mxt_loop_free(e->loop);
 	free(e);
 }
@@ -128,6 +131,14 @@ size_t
 mxt_engine_runs(const struct mxt_engine *e)
 {
 	return e->nruns;
+}
+
+size_t
+mxt_engine_connections(const struct mxt_engine *e, size_t *peak)
+{
+	if (peak != NULL)
+		*peak = mxt_gate_peak(e->gate);
+	return mxt_gate_open(e->gate);
 }
 
 struct mxt_target *
@@ -295,8 +306,8 @@ on_identity(struct mxt_target *t, void *arg)
 		return;
 	}
 	run->stage = RUN_PROBE;
-	run->probe =
-	    mxt_probe_run(run->e->loop, run->e->ctx, t, run->cfg, run->hard, on_probe, run);
+	run->probe = mxt_probe_run(
+	    run->e->loop, run->e->ctx, run->e->gate, t, run->cfg, run->hard, on_probe, run);
 	if (run->probe == NULL)
 		to_report(run);
 }
@@ -341,6 +352,10 @@ mxt_run_start(struct mxt_engine *e, struct mxt_target *t, const struct mxt_confi
 	run->hard = run->start + run->cfg->timeout_total_ms;
 	t->started_unix_ms = wall_ms();
 	e->nruns++;
+	if (t->input_error != NULL) { /* not a target: straight to the report */
+		to_report(run);
+		return run;
+	}
 	run->stage = RUN_DNS;
 	if (mxt_dns_run(e->res, t, run->cfg, &e->rng, run->hard, on_dns, run) < 0)
 		to_report(run);

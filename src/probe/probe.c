@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Probe scheduling: one attempt per address of every usable exchanger,
- * all started at once up to the concurrency cap, each an independent
- * connection on the shared loop.  A run-wide deadline aborts what is left.
- * Canary attempts (587, 465; connect only) follow when every port-25
- * attempt timed out.  What an attempt means is the report stage's job.
+ * started in order as the run's connection gate allows (gate.c: shared by
+ * every target), each an independent connection on the shared loop.  A run-wide deadline aborts
+ * what is left. Canary attempts (587, 465; connect only) follow when every port-25 attempt timed
+ * out.  What an attempt means is the report stage's job.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -22,6 +22,8 @@
 struct mxt_probe {
 	struct mxt_loop *loop;
 	SSL_CTX *ctx;
+	struct mxt_gate *gate;
+	struct mxt_gate_waiter waiter;
 	struct mxt_target *t;
 	const struct mxt_config *cfg;
 	int64_t hard;
@@ -98,6 +100,7 @@ all_done(struct mxt_probe *pr)
 		return;
 	pr->finished = 1;
 	mxt_timer_cancel(pr->loop, &pr->deadline);
+	mxt_gate_unwait(pr->gate, &pr->waiter);
 	for (i = 0; i < pr->t->nattempts; i++)
 		mxt_conn_free(pr->conns[i]);
 	free(pr->conns);
@@ -145,7 +148,14 @@ static void
 on_conn_done(void *arg, struct mxt_conn *c)
 {
 	struct mxt_probe *pr = arg;
+	size_t i;
 
+	/* Give back this connection's slot in the gate. */
+	for (i = 0; i < pr->next; i++)
+		if (pr->conns[i] == c) {
+			mxt_gate_give(pr->gate, &pr->t->attempts[i].addr);
+			break;
+		}
 	pr->running--;
 	if (pr->cfg->send && pr->next > 0 && delivery_settled(&pr->t->attempts[pr->next - 1]))
 		pr->next = pr->t->nattempts; /* the rest stay not_tried */
@@ -196,11 +206,16 @@ plan_canaries(struct mxt_probe *pr)
 }
 
 static void
+on_gate(void *arg)
+{
+	start_some(arg);
+}
+
+static void
 start_some(struct mxt_probe *pr)
 {
-	size_t cap = pr->cfg->send     ? 1
-	    : pr->cfg->concurrency > 0 ? (size_t)pr->cfg->concurrency
-				       : MXT_CONCURRENCY_DEFAULT;
+	/* --send: one attempt at a time, in preference order (RFC 5321 §5.1). */
+	size_t cap = pr->cfg->send ? 1 : SIZE_MAX;
 
 	/* Past the run's deadline nothing new starts (on_deadline marks the
 	 * rest). */
@@ -215,6 +230,12 @@ start_some(struct mxt_probe *pr)
 		const char *name = x->name;
 		unsigned char b[16];
 
+		/* The gate is full for this address (or overall): wait for a
+		 * slot; attempts start in order. */
+		if (!mxt_gate_take(pr->gate, &a->addr)) {
+			mxt_gate_wait(pr->gate, &pr->waiter, on_gate, pr);
+			break;
+		}
 		memset(&cp, 0, sizeof(cp));
 		cp.loop = pr->loop;
 		cp.ssl_ctx = pr->ctx;
@@ -240,6 +261,8 @@ start_some(struct mxt_probe *pr)
 		pr->next++;
 		if (pr->conns[pr->next - 1] != NULL)
 			pr->running++;
+		else
+			mxt_gate_give(pr->gate, &a->addr);
 	}
 	/* Never free connections inside their own callbacks: finish from a
 	 * fresh loop turn. */
@@ -301,6 +324,7 @@ on_deadline(struct mxt_loop *loop, void *arg)
 	pr->canary_phase = 1; /* no canary after the deadline */
 	pr->aborted = 1;
 	pr->aborting = 1;
+	mxt_gate_unwait(pr->gate, &pr->waiter);
 	for (i = 0; i < pr->next; i++)
 		if (pr->conns[i] != NULL)
 			mxt_conn_abort(pr->conns[i]);
@@ -314,11 +338,12 @@ on_deadline(struct mxt_loop *loop, void *arg)
 }
 
 struct mxt_probe *
-mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_target *t,
+mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_gate *gate, struct mxt_target *t,
     const struct mxt_config *cfg, int64_t hard_deadline, mxt_probe_done_cb *done, void *arg)
 {
 	struct mxt_probe *pr = mxt_xcalloc(1, sizeof(*pr));
 
+	pr->gate = gate;
 	pr->loop = loop;
 	pr->ctx = ctx;
 	pr->t = t;

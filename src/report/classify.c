@@ -41,6 +41,19 @@ mxt_classify(struct mxt_target *t)
 		free(c);
 		return -1;
 	}
+	if (t->input_error != NULL) {
+		/* Not a target: one finding, nothing judged. */
+		struct sb ev = {0};
+
+		mxt_sb_printf(&ev, "line %zu: %s", t->input_line, t->input_error);
+		mxt_emit(c, DIAG_TARGET_INVALID, NULL, NULL, &ev);
+		t->verdict.status = MXT_STATUS_UNKNOWN;
+		free(t->verdict.summary);
+		t->verdict.summary = mxt_xstrdup("not a target: nothing was probed");
+		rc = c->oom ? -1 : 0;
+		free(c);
+		return rc;
+	}
 	if (t->nattempts > 0) {
 		out = mxt_xcalloc(t->nattempts, sizeof(*out));
 	}

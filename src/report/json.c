@@ -632,6 +632,11 @@ target_json(const struct mxt_target *t)
 	cJSON_AddStringToObject(o, "started_at", when);
 	cJSON_AddNumberToObject(o, "duration_ms", (double)t->duration_ms);
 	add_str(tg, "input", t->input);
+	if (t->input_line > 0)
+		cJSON_AddNumberToObject(tg, "line", (double)t->input_line);
+	else
+		cJSON_AddNullToObject(tg, "line");
+	add_str(tg, "error", t->input_error);
 	add_str(tg, "domain", t->domain);
 	add_str(tg, "domain_unicode", t->domain_unicode);
 	add_str(tg, "sender", t->sender);
