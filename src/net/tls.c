@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * TLS facts: one client SSL_CTX per run (system trust store or --ca-file),
+ * TLS facts: one client SSL_CTX per run (the system trust store, looked up
+ * per issuer on demand, or --ca-file),
  * and what a finished handshake tells us: protocol, cipher, chain verdict,
  * host-name match (OpenSSL's X509_check_host, never hand-written matching;
  * partial wildcards refused), subject, issuer, SANs and validity.  It does
@@ -11,12 +12,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "mxtrace/redact.h"
 #include "mxtrace/tls.h"
 #include "mxtrace/tlspolicy.h"
 #include "mxtrace/xalloc.h"
+
+/* The system trust store, loaded lazily: the hashed certificate directory
+ * (SSL_CERT_DIR, else OpenSSL's default, /etc/ssl/certs on Debian) is
+ * searched per issuer when a handshake needs it, so a run that never
+ * verifies a certificate never parses the bundle (parsing the whole bundle
+ * up front costs tens of milliseconds per run).  Only when that directory
+ * is missing are OpenSSL's default paths (the bundle file) loaded. */
+static int
+lazy_system_trust(SSL_CTX *ctx)
+{
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+	X509_LOOKUP *lk;
+	struct stat st;
+
+	if (dir == NULL || *dir == '\0')
+		dir = X509_get_default_cert_dir();
+	/* SSL_CERT_DIR may list several directories; the first one decides. */
+	if (strchr(dir, ':') == NULL && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+		return SSL_CTX_set_default_verify_paths(ctx);
+	lk = X509_STORE_add_lookup(SSL_CTX_get_cert_store(ctx), X509_LOOKUP_hash_dir());
+	if (lk == NULL || X509_LOOKUP_add_dir(lk, dir, X509_FILETYPE_PEM) != 1)
+		return SSL_CTX_set_default_verify_paths(ctx);
+	return 1;
+}
 
 SSL_CTX *
 mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
@@ -50,7 +76,7 @@ mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 			SSL_CTX_free(ctx);
 			return NULL;
 		}
-	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+	} else if (lazy_system_trust(ctx) != 1) {
 		snprintf(err, errlen, "cannot load the system trust store");
 		SSL_CTX_free(ctx);
 		return NULL;

@@ -616,6 +616,27 @@ def batch_json_lines():
 
 
 @test
+def system_trust_is_the_hashed_directory():
+    """Without --ca-file the trust store is the hashed directory, read per
+    issuer when a handshake needs it: a directory holding only the lab CA
+    (hash links made by openssl rehash) verifies the lab certificates, with
+    SSL_CERT_FILE naming a file that does not exist."""
+    import shutil, subprocess, tempfile
+    from harness import CA
+    d = tempfile.mkdtemp(prefix="mxt-certdir-")
+    try:
+        shutil.copy(CA, os.path.join(d, "lab-ca.pem"))
+        subprocess.run(["openssl", "rehash", d], check=True, capture_output=True)
+        r = run("--server", "mx1.healthy.test", "--to", "postmaster@healthy.test", ca=False,
+                env={"SSL_CERT_DIR": d, "SSL_CERT_FILE": os.path.join(d, "none.pem")})
+        c = attempt(r.json, "127.0.1.1")["tls"]["certificate"]
+        assert c["chain_ok"], c
+        assert_eq(r.json["verdict"]["status"], "ok", "verdict")
+    finally:
+        shutil.rmtree(d, True)
+
+
+@test
 def openmetrics_format():
     r = run("--format", "openmetrics", "fallback.test", json_out=False)
     lines = r.out.decode().splitlines()
