@@ -23,6 +23,7 @@ struct mxt_conn_params {
 	const char *source; /* local address to bind, or NULL */
 	int64_t t_connect, t_banner, t_command, t_tls, t_quit, t_data_end; /* ms */
 	int64_t hard_deadline; /* absolute monotonic ms: the run's total deadline */
+	const char *label;     /* -v: names the target in event lines (may be NULL) */
 };
 
 struct mxt_conn;

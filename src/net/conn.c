@@ -22,6 +22,7 @@
 #include "mxtrace/conn.h"
 #include "mxtrace/tls.h"
 #include "mxtrace/limits.h"
+#include "mxtrace/log.h"
 #include "mxtrace/xalloc.h"
 
 enum cstate { C_CONNECTING, C_TLS_HANDSHAKE, C_SMTP, C_DONE };
@@ -388,6 +389,10 @@ consume(struct mxt_conn *c, const char *buf, size_t n)
 			drive(c, mxt_session_reply_then_extra(&c->sess, &r));
 			return;
 		}
+		if (stage == MXT_STAGE_BANNER)
+			mxt_log(1, "%s: %s port %d: banner %d after %lld ms",
+			    c->p.label ? c->p.label : "", c->a->addr.text, c->a->port, r.code,
+			    (long long)since(c));
 		act = mxt_session_reply(&c->sess, &r);
 		mxt_reply_free(&r);
 		if (stage == MXT_STAGE_DATA_END && c->wbuf != NULL) {
@@ -473,6 +478,8 @@ connected(struct mxt_conn *c)
 
 	c->a->connect = MXT_CONN_OK;
 	c->a->connect_ms = since(c);
+	mxt_log(1, "%s: %s port %d: connected in %lld ms", c->p.label ? c->p.label : "",
+	    c->a->addr.text, c->a->port, (long long)c->a->connect_ms);
 	if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
 		int port;
 
@@ -623,6 +630,8 @@ on_start(struct mxt_loop *loop, void *arg)
 		connect_failed(c, connect_status(errno), errno);
 		return;
 	}
+	mxt_log(1, "%s: %s port %d: connecting...", c->p.label ? c->p.label : "", a->addr.text,
+	    a->port);
 	arm(c, c->p.t_connect);
 	watch(c, MXT_EV_WRITE);
 }

@@ -250,6 +250,7 @@ start_some(struct mxt_probe *pr)
 		cp.t_quit = MXT_DEADLINE_QUIT_MS;
 		cp.t_data_end = MXT_DEADLINE_DATA_END_MS;
 		cp.hard_deadline = pr->hard;
+		cp.label = pr->t->input;
 		/* RFC 6066 §3: no SNI and no name check for an address. */
 		if (inet_pton(AF_INET, name, b) == 1 || inet_pton(AF_INET6, name, b) == 1)
 			name = NULL;
