@@ -23,11 +23,39 @@ locally_denied(const struct mxt_attempt *a)
 	    (a->connect_errno == EPERM || a->connect_errno == EACCES);
 }
 
+/* A canary answered: it connected, or was refused (a RST proves the path
+ * to the host is open; only port 25 is filtered). */
+static int
+answered(const struct mxt_attempt *a)
+{
+	return a->connect == MXT_CONN_OK || a->connect == MXT_CONN_REFUSED;
+}
+
+/* Does exchanger mx show the evidence: a canary on 587/465 of it answered? */
+static int
+host_answered(const struct mxt_target *t, size_t mx, const struct mxt_attempt **which)
+{
+	size_t i;
+
+	for (i = 0; i < t->nattempts; i++) {
+		const struct mxt_attempt *a = &t->attempts[i];
+
+		if (a->canary && a->mx_index == mx && answered(a)) {
+			if (which != NULL && *which == NULL)
+				*which = a;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /*
- * Every port-25 attempt timed out (or a local rule denied it) while a
- * canary to port 587/465 of the same exchangers connected: the client's own
- * network blocks outbound SMTP.  Without a canary, only EPERM/EACCES on
- * every attempt proves it.
+ * Every port-25 attempt timed out (or a local rule denied it) while, on
+ * every one of those exchangers, a canary to port 587/465 answered
+ * (connected or refused): port 25 alone is filtered, everywhere, so the
+ * client's own network blocks outbound SMTP.  An exchanger whose other
+ * ports time out too is a firewall at the destination: then it is not
+ * said.  Without canaries, only EPERM/EACCES on every attempt proves it.
  */
 void
 mxt_egress_detect(struct ctx *c)
@@ -35,7 +63,7 @@ mxt_egress_detect(struct ctx *c)
 	const struct mxt_target *t = c->t;
 	struct egress *eg = &c->eg;
 	size_t i, j, nfail = 0, nlocal = 0;
-	int canary_host = 0, seen_before;
+	int every_host, seen_before;
 
 	memset(eg, 0, sizeof(*eg));
 	eg->finding = -1;
@@ -57,20 +85,20 @@ mxt_egress_detect(struct ctx *c)
 		if (a->connect == MXT_CONN_TIMEOUT || locally_denied(a))
 			nfail++;
 	}
-	for (i = 0; i < t->nattempts && eg->canary == NULL; i++) {
+	/* Every exchanger tried on port 25 must show it. */
+	every_host = eg->n25 > 0;
+	for (i = 0; i < t->nattempts; i++) {
 		const struct mxt_attempt *a = &t->attempts[i];
 
-		if (!a->canary || a->connect != MXT_CONN_OK)
+		if (a->canary || !is_port25(a) || a->connect == MXT_CONN_NOT_TRIED)
 			continue;
-		canary_host = 0;
-		for (j = 0; j < t->nattempts; j++)
-			if (!t->attempts[j].canary && t->attempts[j].mx_index == a->mx_index)
-				canary_host = 1;
-		if (canary_host)
-			eg->canary = a;
+		if (!host_answered(t, a->mx_index, &eg->canary))
+			every_host = 0;
 	}
+	if (!every_host)
+		eg->canary = NULL;
 	eg->nlocal = nlocal;
-	eg->blocked = eg->n25 > 0 && nfail == eg->n25 && (eg->canary != NULL || nlocal == eg->n25);
+	eg->blocked = eg->n25 > 0 && nfail == eg->n25 && (every_host || nlocal == eg->n25);
 }
 
 void
@@ -86,8 +114,9 @@ mxt_egress_emit(struct ctx *c)
 					: "timed out or was denied locally",
 	    eg->n25, eg->nhosts);
 	if (eg->canary != NULL) {
-		mxt_sb_printf(&ev, "; port %d of %s (%s) connected in %lld ms", eg->canary->port,
-		    mxt_attempt_host(c->t, eg->canary), eg->canary->addr.text,
+		mxt_sb_printf(&ev, "; port %d of %s (%s) %s in %lld ms, so the path is open",
+		    eg->canary->port, mxt_attempt_host(c->t, eg->canary), eg->canary->addr.text,
+		    eg->canary->connect == MXT_CONN_OK ? "connected" : "refused (RST)",
 		    (long long)eg->canary->connect_ms);
 		c->eg.finding = mxt_emit(c, DIAG_CONNECT_EGRESS_BLOCKED,
 		    mxt_mx_name(c->t, eg->canary), eg->canary->addr.text, &ev);

@@ -435,6 +435,42 @@ def scenario_egress_blocked():
 
 
 @test
+def egress_blocked_when_mx_refuse_587_465():
+    """From 127.0.5.1 (port 25 dropped) to healthy.test, whose two Postfix
+    MX listen on 25 only: the canaries on 587/465 are refused, and a RST
+    proves the path is open, so port 25 alone is filtered on every MX."""
+    r = run("--source", "127.0.5.1", "--timeout-connect", "1", "healthy.test")
+    d = r.json
+    canaries = [x for x in d["attempts"] if x["canary"]]
+    assert canaries and all(x["connect"]["status"] == "refused" for x in canaries), canaries
+    assert_in("connect.egress_blocked", codes(d), "finding")
+    f = [x for x in d["findings"] if x["code"] == "connect.egress_blocked"][0]
+    assert "refused" in f["evidence"], f["evidence"]
+    assert "connect.timeout" not in codes(d), "no per-address timeout flood"
+    assert_eq((d["verdict"]["status"], r.rc), ("unknown", 3), "the target is not judged")
+
+
+@test
+def egress_not_blocked_when_one_mx_is_filtered():
+    """halfwall.test: the primary drops every port, the backup works.  From
+    the default source the backup delivers; from 127.0.5.1 (port 25
+    dropped) the backup answers 587/465 by refusing but the primary is
+    silent there too, so not every MX shows the evidence: never
+    connect.egress_blocked."""
+    d = run("--timeout-connect", "1", "halfwall.test").json
+    assert "connect.egress_blocked" not in codes(d), codes(d)
+    assert_eq(attempt(d, "127.0.1.2", 25)["connect"]["status"], "connected", "the backup answers")
+    assert_eq([x for x in d["attempts"] if x["canary"]], [], "no canary: one MX connected")
+    d = run("--source", "127.0.5.1", "--timeout-connect", "1", "halfwall.test").json
+    by_mx = {}
+    for x in d["attempts"]:
+        if x["canary"]:
+            by_mx.setdefault(x["address"], set()).add(x["connect"]["status"])
+    assert_eq(by_mx, {"127.0.1.21": {"timeout"}, "127.0.1.2": {"refused"}}, "canaries per MX")
+    assert "connect.egress_blocked" not in codes(d), codes(d)
+
+
+@test
 def no_credentials_to_an_unverified_certificate():
     """Without the lab CA the certificate does not verify: mxtrace keeps the
     password to itself (no AUTH on the wire) and says why."""

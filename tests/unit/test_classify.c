@@ -707,6 +707,9 @@ test_egress_blocked(void)
 	c->canary = 1;
 	fx_step(c, MXT_STAGE_BANNER, NULL, MXT_STEP_REPLIED, "220 mx1.egress.test ESMTP");
 	c->end = MXT_END_OK;
+	/* mx2 has no submission service: refused, which proves the path. */
+	c = fx_attempt(t, 1, "127.0.4.2", 587, MXT_CONN_REFUSED);
+	c->canary = 1;
 	classify(t, NULL);
 	T_CHECK(count(t, "connect.egress_blocked") == 1, "egress: one connect.egress_blocked");
 	T_CHECK(count(t, "connect.timeout") == 0, "egress: no per-attempt connect.timeout flood");
@@ -718,6 +721,46 @@ test_egress_blocked(void)
 	T_CHECK(find(t, "delivery.inconclusive") != NULL, "egress: delivery.inconclusive");
 	T_CHECK(summary_has(t, "blocks outbound port 25"), "egress: summary says so");
 	T_CHECK(exit_of(t) == 3, "egress: exit 3");
+	fx_free(t);
+}
+
+/* Port 25 times out on both MX; 587/465 answer on one only, the other
+ * times out everywhere: a firewall at that destination, not the client's
+ * network (issue 9: every MX must show the evidence). */
+static void
+test_egress_not_every_host(void)
+{
+	struct mxt_target *t = fx_target("halfwall.test");
+	struct mxt_attempt *c;
+
+	fx_mx(t, "mx1.halfwall.test", 10, "127.0.4.3");
+	fx_mx(t, "mx2.halfwall.test", 20, "127.0.4.4");
+	fx_attempt(t, 0, "127.0.4.3", 25, MXT_CONN_TIMEOUT);
+	fx_attempt(t, 1, "127.0.4.4", 25, MXT_CONN_TIMEOUT);
+	c = fx_attempt(t, 0, "127.0.4.3", 587, MXT_CONN_REFUSED);
+	c->canary = 1;
+	c = fx_attempt(t, 0, "127.0.4.3", 465, MXT_CONN_REFUSED);
+	c->canary = 1;
+	c = fx_attempt(t, 1, "127.0.4.4", 587, MXT_CONN_TIMEOUT);
+	c->canary = 1;
+	c = fx_attempt(t, 1, "127.0.4.4", 465, MXT_CONN_TIMEOUT);
+	c->canary = 1;
+	classify(t, NULL);
+	T_CHECK(find(t, "connect.egress_blocked") == NULL,
+	    "one MX answers on 587/465, the other is silent: no connect.egress_blocked");
+	T_CHECK(count(t, "connect.timeout") == 2, "halfwall: connect.timeout per port-25 attempt");
+	fx_free(t);
+	/* Both answer, by refusing: the path is open, only port 25 is filtered. */
+	t = fx_target("refused-canaries.test");
+	fx_mx(t, "mx1.refused-canaries.test", 10, "127.0.4.5");
+	fx_attempt(t, 0, "127.0.4.5", 25, MXT_CONN_TIMEOUT);
+	c = fx_attempt(t, 0, "127.0.4.5", 587, MXT_CONN_REFUSED);
+	c->canary = 1;
+	classify(t, NULL);
+	T_CHECK(ev_has(t, "connect.egress_blocked",
+		    "port 587 of mx1.refused-canaries.test (127.0.4.5) refused"),
+	    "a refused canary is evidence: connect.egress_blocked");
+	T_CHECK(t->verdict.status == MXT_STATUS_UNKNOWN, "refused canaries: status unknown");
 	fx_free(t);
 }
 
@@ -2613,6 +2656,7 @@ main(void)
 	test_fallback();
 	test_equal_preference();
 	test_egress_blocked();
+	test_egress_not_every_host();
 	test_egress_local_rule();
 	test_firewalled();
 	test_all_refused();
