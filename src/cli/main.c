@@ -233,7 +233,8 @@ summary(struct cli *c)
 {
 	size_t i;
 
-	qsort(c->codes, c->ncodes, sizeof(*c->codes), by_count);
+	if (c->ncodes > 1) /* qsort() wants a non-NULL base even for 0 */
+		qsort(c->codes, c->ncodes, sizeof(*c->codes), by_count);
 	fprintf(stderr,
 	    "mxtrace: %zu target(s) in %.1f s: %zu ok, %zu warning, %zu critical, %zu unknown\n",
 	    c->ndone, (double)(mxt_now_ms() - c->start) / 1000.0, c->nstatus[MXT_STATUS_OK],
