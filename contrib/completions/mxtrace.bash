@@ -17,7 +17,7 @@ _mxtrace()
 		--resolver --dns-timeout --dns-tries --timeout-connect --timeout-banner
 		--timeout-command -t --timeout-total --format --json --transcript --color
 		-v -q -w --warning -c --critical -D --cert-days --cert-crit-days --batch
-		--concurrency --seed --listen --config --max-probes --dnsbl --no-dnsbl --no-spf --dane --no-dane --mta-sts --no-mta-sts
+		--concurrency --seed --per-address --listen --config --max-probes --dnsbl --no-dnsbl --no-spf --dane --no-dane --mta-sts --no-mta-sts
 		-h --help --version'
 	# Options that take an argument, by how it is completed.
 	local file_args='--ca-file --password-file --body-file --batch --config'
@@ -26,7 +26,7 @@ _mxtrace()
 		--cert-warn-days --user --body --size --resolver --dns-timeout
 		--dns-tries --timeout-connect --timeout-banner --timeout-command -t
 		--timeout-total -w --warning -c --critical -D --cert-days
-		--cert-crit-days --concurrency --seed --listen --max-probes --dnsbl'
+		--cert-crit-days --concurrency --seed --per-address --listen --max-probes --dnsbl'
 	local -A values=(
 		[--starttls]='auto require never'
 		[--auth]='PLAIN LOGIN CRAM-MD5'
