@@ -14,7 +14,6 @@
  * line, so a corpus runs as a normal test.  A replay that finds no input
  * fails: an empty or missing corpus must not pass as a clean run.
  */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,81 +153,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef MXT_LIBFUZZER
-/* Replay one file. Returns 0, or -1 if it cannot be read. */
-static int
-replay_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (f == NULL)
-		return -1;
-	do {
-		if (cap - len < 4096) {
-			uint8_t *nb = realloc(buf, cap + 65536);
-
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, len);
-	free(buf);
-	return 0;
-}
-
-int
-main(int argc, char **argv)
-{
-	int i, rc = 0;
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: fuzz_reply FILE|DIRECTORY...\n");
-		return 2;
-	}
-	for (i = 1; i < argc; i++) {
-		DIR *d = opendir(argv[i]);
-		struct dirent *de;
-		size_t n = 0;
-
-		if (d == NULL) {
-			if (replay_file(argv[i]) != 0) {
-				fprintf(stderr, "fuzz_reply: cannot read %s\n", argv[i]);
-				rc = 1;
-			}
-			continue;
-		}
-		while ((de = readdir(d)) != NULL) {
-			char path[4096];
-			int w;
-
-			if (de->d_name[0] == '.')
-				continue;
-			w = snprintf(path, sizeof(path), "%s/%s", argv[i], de->d_name);
-			if (w < 0 || (size_t)w >= sizeof(path) || replay_file(path) != 0) {
-				fprintf(
-				    stderr, "fuzz_reply: cannot read %s/%s\n", argv[i], de->d_name);
-				rc = 1;
-			}
-			n++;
-		}
-		closedir(d);
-		if (n == 0) {
-			fprintf(stderr, "fuzz_reply: no inputs in %s\n", argv[i]);
-			rc = 1;
-		} else {
-			printf("fuzz_reply: %zu inputs from %s\n", n, argv[i]);
-		}
-	}
-	return rc;
-}
-#endif
+#define FUZZ_NAME "fuzz_reply"
+#include "replay.h"
