@@ -314,8 +314,17 @@ scrape_configs:
         res = api("up") or []
         ups = {(s["metric"]["job"], s["metric"]["instance"]): s["value"][1] for s in res}
         assert_eq(sorted(v for v in ups.values()), ["1"] * 4, "every scrape is up: %r" % ups)
-        res = api("sum(mxtrace_exporter_probes_total)") or []
-        if not res or float(res[0]["value"][1]) < 3:
+        # The exporter's /metrics is scraped on its own 2 s schedule, which may
+        # fall before the slowest probe (firewalled.test) ends: wait for a
+        # later scrape instead of reading the first one.
+        res = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            res = api("sum(mxtrace_exporter_probes_total)") or []
+            if res and float(res[0]["value"][1]) >= 3:
+                break
+            time.sleep(1)
+        else:
             raise AssertionError("exporter's own probes_total in Prometheus: %r" % res)
     finally:
         prom.send_signal(signal.SIGTERM)
