@@ -530,9 +530,10 @@ def default_listen_address_is_localhost():
 def two_hundred_concurrent_scrapes_and_rss():
     # Under ASan, freed memory sits in the quarantine and RSS would only
     # grow: with no quarantine it is reused as by the plain allocator.
-    asan = os.environ.get("ASAN_OPTIONS")
-    env = {"ASAN_OPTIONS": asan + ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
-           } if asan else None
+    # Set whether or not the caller exported ASAN_OPTIONS (a plain build
+    # ignores it).
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    env = {"ASAN_OPTIONS": asan + ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0"}
     x = Exporter("--max-probes", "256", env=env)
     try:
         # TCP connect only: 200 probes make 400 connections to the lab's two
