@@ -21,8 +21,16 @@ check_combinations(struct opt_ctx *c)
 	if (cfg->listen != NULL && (cfg->target != NULL || cfg->batch != NULL))
 		return mxt_opt_fail(c,
 		    "--listen probes the targets scrapes ask for; do not give TARGET or --batch");
-	if (cfg->listen == NULL && !c->module && c->seen[OPT_CONFIG])
-		return mxt_opt_fail(c, "--config is only used with --listen");
+	if (cfg->listen == NULL && !c->module) {
+		/* The exporter's own options (its group in the table): without
+		 * --listen nothing reads them, so giving one is a mistake. */
+		size_t i;
+
+		for (i = 0; i < OPT_COUNT; i++)
+			if (c->seen[i] && i != OPT_LISTEN && mxt_opt_rows[i].group == GRP_EXPORTER)
+				return mxt_opt_fail(
+				    c, "--%s is only used with --listen", mxt_opt_rows[i].name);
+	}
 	if (cfg->batch != NULL && cfg->target != NULL)
 		return mxt_opt_fail(
 		    c, "--batch reads its targets from FILE; do not give TARGET too");

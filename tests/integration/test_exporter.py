@@ -499,6 +499,8 @@ def config_file_errors_are_refused():
         for args, want in ((["--listen", "1.2.3.4.5"], "not an IP address"),
                            (["--listen", "9125", "healthy.test"], "do not give TARGET"),
                            (["--config", "x", "healthy.test"], "only used with --listen"),
+                           (["--max-probes", "4", "healthy.test"],
+                            "--max-probes is only used with --listen"),
                            (["--listen", "[::1", ], "write [IPV6]:PORT"),
                            (["--listen", "127.0.0.1:0"], "--listen")):
             p = in_ns(MXTRACE, *args, timeout=30)

@@ -679,6 +679,24 @@ test_auth_send_batch(void)
 	T_CHECK(OK("--format", "openmetrics", "x.test"), "every --format value accepted");
 }
 
+/* The exporter's options: --config and --max-probes need --listen, which
+ * takes no TARGET. */
+static void
+test_exporter_options(void)
+{
+	T_CHECK(OK("--listen", "9125", "--max-probes", "4", "--config", "x.conf") &&
+		cfg.max_probes == 4 && streq(cfg.exporter_config, "x.conf"),
+	    "--listen with --max-probes and --config: %s", err);
+	T_CHECK(BAD("--max-probes is only used with --listen", "--max-probes", "4", "example.com"),
+	    "--max-probes without --listen: %s", err);
+	T_CHECK(BAD("--max-probes is only used with --listen", "--max-probes", "4"),
+	    "--max-probes alone: %s", err);
+	T_CHECK(BAD("--config is only used with --listen", "--config", "x.conf", "example.com"),
+	    "--config without --listen: %s", err);
+	T_CHECK(BAD("do not give TARGET", "--listen", "9125", "example.com"),
+	    "--listen with TARGET: %s", err);
+}
+
 static char *capture(const char *opt, int *rc);
 static int has_word(const char *s, const char *prefix, const char *name);
 
@@ -727,6 +745,7 @@ test_table_bounds(void)
 {
 	struct mxt_opt_info o;
 	char opt[64], val[64];
+	const char *ctx1, *ctx2;
 	size_t i, rows = 0, checked = 0;
 
 	T_CHECK(table_rows() >= 40, "the option table has %zu rows", table_rows());
@@ -749,21 +768,30 @@ test_table_bounds(void)
 		if (o.name == NULL)
 			continue;
 		snprintf(opt, sizeof(opt), "--%s", o.name);
+		/* The exporter's --max-probes is only used with --listen (no
+		 * TARGET); a NULL second word ends the argument list. */
+		if (strcmp(o.name, "max-probes") == 0) {
+			ctx1 = "--listen";
+			ctx2 = "9125";
+		} else {
+			ctx1 = "example.com";
+			ctx2 = NULL;
+		}
 		bound_text(&o, o.min, val, sizeof(val));
-		ok = OK(opt, val, "example.com") && field_value(&o) == o.min;
+		ok = OK(opt, val, ctx1, ctx2) && field_value(&o) == o.min;
 		bound_text(&o, o.max, val, sizeof(val));
-		ok = ok && OK(opt, val, "example.com") && field_value(&o) == o.max;
+		ok = ok && OK(opt, val, ctx1, ctx2) && field_value(&o) == o.max;
 		T_CHECK(ok, "%s takes its bounds %ju and %ju: %s", opt, (uintmax_t)o.min,
 		    (uintmax_t)o.max, err);
 		if (o.max < UINT64_MAX) {
 			bound_text(&o, o.max + 1, val, sizeof(val));
 			T_CHECK(
-			    BAD(want, opt, val, "example.com"), "%s %s refused: %s", opt, val, err);
+			    BAD(want, opt, val, ctx1, ctx2), "%s %s refused: %s", opt, val, err);
 		}
 		if (o.min > 0) {
 			bound_text(&o, o.min - 1, val, sizeof(val));
 			T_CHECK(
-			    BAD(want, opt, val, "example.com"), "%s %s refused: %s", opt, val, err);
+			    BAD(want, opt, val, ctx1, ctx2), "%s %s refused: %s", opt, val, err);
 		}
 		checked++;
 	}
@@ -1152,6 +1180,7 @@ main(int argc, char **argv)
 	test_tls();
 	test_session_output();
 	test_auth_send_batch();
+	test_exporter_options();
 	test_table_bounds();
 	test_table_values();
 	test_injection();
