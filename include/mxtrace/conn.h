@@ -39,6 +39,10 @@ struct mxt_conn *mxt_conn_start(const struct mxt_conn_params *p, struct mxt_atte
  * records (borrowed: they must outlive the connection); call right after
  * mxt_conn_start().  Unusable records (mxt_tlsa_usable()) are left out. */
 void mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n);
+/* The EHLO name in the session parameters is now set: a session parked
+ * after its banner (MXT_SESS_PARK) sends EHLO now; harmless for any other
+ * connection.  done may run inside this call. */
+void mxt_conn_resume(struct mxt_conn *c);
 /* Free a finished connection (call after done, outside its callback chain
  * is fine: done is the last thing the connection does). */
 void mxt_conn_free(struct mxt_conn *c);

@@ -50,12 +50,18 @@ size_t mxt_gate_peak(const struct mxt_gate *g);
 struct mxt_probe;
 typedef void mxt_probe_done_cb(struct mxt_target *t, void *arg);
 
-/* Probe t (DNS stage done), each connection through gate.  done runs once,
+/* Probe t (DNS stage done), each connection through gate.  The EHLO name
+ * is t->client.ehlo_name; when it is still NULL the sessions wait after
+ * their banner for mxt_probe_ehlo_ready().  done runs once,
  * from the loop, never inside this call; the returned handle is freed
  * right after done returns. */
 struct mxt_probe *mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_gate *gate,
     struct mxt_target *t, const struct mxt_config *cfg, int64_t hard_deadline,
     mxt_probe_done_cb *done, void *arg);
+/* t->client.ehlo_name is set now: sessions started while it was NULL and
+ * parked after their banner (mxtrace/session.h) send EHLO; later sessions
+ * send it at once.  Call from the loop, not from inside done. */
+void mxt_probe_ehlo_ready(struct mxt_probe *pr);
 /* Act as if the deadline passed now: abort every connection (their
  * attempts record "deadline"), start nothing new; done follows from the
  * loop. */

@@ -16,7 +16,11 @@
 #include "mxtrace/record.h"
 
 struct mxt_session_params {
-	const char *ehlo;   /* name (or address literal) for EHLO/HELO; validated */
+	/* Name (or address literal) for EHLO/HELO; validated.  NULL: not
+	 * chosen yet (the client identity lookups still run): after the
+	 * banner the session parks (MXT_SESS_PARK) until the owner sets it and
+	 * calls mxt_session_resume(). */
+	const char *ehlo;
 	const char *from;   /* reverse-path without <>, "" = null sender */
 	char *const *rcpts; /* forward-paths without <> */
 	size_t nrcpts;
@@ -38,7 +42,9 @@ enum mxt_session_action {
 	MXT_SESS_WAIT = 0, /* wait for more replies (pipelined group) */
 	MXT_SESS_SEND,	   /* write the pending output, then wait for replies */
 	MXT_SESS_STARTTLS, /* run the TLS handshake, then call mxt_session_tls_done */
-	MXT_SESS_CLOSE	   /* close the connection: the session is over */
+	MXT_SESS_CLOSE,	   /* close the connection: the session is over */
+	MXT_SESS_PARK	   /* nothing to send or wait for until the EHLO name is
+			      known: call mxt_session_resume() then */
 };
 
 /* The session's states, in the order a full session visits them: one list
@@ -79,6 +85,7 @@ struct mxt_session {
 	char *msgbuf;	  /* the message built for this server (owned) */
 	size_t msglen;
 	int msg8bit;
+	int parked; /* after the banner, waiting for p->ehlo (MXT_SESS_PARK) */
 };
 
 /* Begin a session on attempt a (a->started_ms set).  The first action is
@@ -103,6 +110,11 @@ void mxt_session_partial_reply(struct mxt_session *s, struct mxt_reply *r);
 void mxt_session_broken_reply(struct mxt_session *s, struct mxt_reply *r, const char *why);
 /* Commands sent and still waiting for their reply. */
 size_t mxt_session_outstanding(const struct mxt_session *s);
+/* The EHLO name (p->ehlo) is now set: a parked session sends EHLO
+ * (MXT_SESS_SEND); any other gets MXT_SESS_WAIT and nothing changes. */
+enum mxt_session_action mxt_session_resume(struct mxt_session *s);
+/* Whether the session is parked waiting for the EHLO name. */
+int mxt_session_parked(const struct mxt_session *s);
 /* The TLS handshake the session asked for ended (ok != 0 on success). */
 enum mxt_session_action mxt_session_tls_done(struct mxt_session *s, int ok);
 /* The step waiting for a reply ended without one (timeout, close, broken

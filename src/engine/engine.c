@@ -2,12 +2,12 @@
 /*
  * The engine (include/mxtrace/engine.h): one loop, one c-ares channel and
  * one TLS context shared by every target, and the per-target pipeline
- * chained by completion callbacks: DNS stage, then the client identity
- * (local address, PTR and forward confirmation, EHLO name), then the probe
- * stage, then the reputation stage (blocklists, SPF, DMARC of the client's
- * public address), then the report stage, each started by the previous one's
- * callback for that target.  It wires stages; it does not judge (the report
- * stage does) and it never writes to stdout (the caller renders).
+ * chained by completion callbacks: DNS stage, then the probe stage with
+ * the client identity lookups (PTR and forward confirmation of the local
+ * address, EHLO name) running alongside it, then the reputation stage (blocklists, SPF, DMARC of
+ * the client's public address), then the report stage, each started by the previous one's callback
+ * for that target.  It wires stages; it does not judge (the report stage does) and it never writes
+ * to stdout (the caller renders).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,7 +47,10 @@ struct mxt_run {
 	void *arg;
 	enum run_stage stage;
 	struct mxt_probe *probe; /* while stage == RUN_PROBE */
-	int64_t start, hard;	 /* monotonic ms */
+	/* The probe stage runs the identity lookups alongside: both must end
+	 * before the next stage. */
+	int probe_pending, identity_pending;
+	int64_t start, hard; /* monotonic ms */
 	int cancelled;
 	struct mxt_timer later; /* the report stage runs from a fresh loop turn */
 };
@@ -224,6 +227,7 @@ static void on_dns(struct mxt_target *t, void *arg);
 static void on_identity(struct mxt_target *t, void *arg);
 static void on_probe(struct mxt_target *t, void *arg);
 static void on_egress_identity(struct mxt_target *t, void *arg);
+static void after_probe(struct mxt_run *run);
 static void on_reputation(struct mxt_target *t, void *arg);
 
 /* The report stage, then the caller's callback; the run ends here. */
@@ -284,10 +288,19 @@ on_dns(struct mxt_target *t, void *arg)
 		to_report(run);
 		return;
 	}
-	run->stage = RUN_IDENTITY;
+	/* The identity lookups and the probe run at the same time: the EHLO
+	 * name is needed only after a banner (RFC 5321 §4.1.1.1), so a
+	 * session that has its banner first waits for on_identity().  With
+	 * --ehlo the name is known now and nothing waits. */
+	run->stage = RUN_PROBE;
 	mxt_identity_local(t, run->cfg);
-	if (mxt_identity_run(run->e->res, t, run->cfg, run->hard, on_identity, run) < 0)
-		to_report(run);
+	if (run->cfg->ehlo != NULL)
+		mxt_identity_choose_ehlo(t, run->cfg);
+	run->identity_pending = 1;
+	mxt_identity_run(run->e->res, t, run->cfg, run->hard, on_identity, run);
+	run->probe = mxt_probe_run(
+	    run->e->loop, run->e->ctx, run->e->gate, t, run->cfg, run->hard, on_probe, run);
+	run->probe_pending = run->probe != NULL;
 }
 
 static void
@@ -295,21 +308,17 @@ on_identity(struct mxt_target *t, void *arg)
 {
 	struct mxt_run *run = arg;
 
+	run->identity_pending = 0;
 	mxt_identity_choose_ehlo(t, run->cfg);
 	mxt_log(1, "%s: client: local %s, PTR %s%s, EHLO name %s (%s)", t->input,
 	    t->client.local_v4 != NULL ? t->client.local_v4 : "-",
 	    t->client.ptr != NULL ? "present" : "missing",
 	    t->client.fcrdns ? " (forward-confirmed)" : "", t->client.ehlo_name,
 	    t->client.ehlo_from);
-	if (run->cancelled) {
-		to_report(run);
-		return;
-	}
-	run->stage = RUN_PROBE;
-	run->probe = mxt_probe_run(
-	    run->e->loop, run->e->ctx, run->e->gate, t, run->cfg, run->hard, on_probe, run);
-	if (run->probe == NULL)
-		to_report(run);
+	if (run->probe_pending)
+		mxt_probe_ehlo_ready(run->probe); /* parked sessions send EHLO */
+	else
+		after_probe(run);
 }
 
 static void
@@ -318,7 +327,18 @@ on_probe(struct mxt_target *t, void *arg)
 	struct mxt_run *run = arg;
 
 	run->probe = NULL; /* freed by the probe stage when this returns */
+	run->probe_pending = 0;
 	log_probe(t);
+	if (!run->identity_pending)
+		after_probe(run);
+}
+
+/* Both the probe and the identity lookups are over. */
+static void
+after_probe(struct mxt_run *run)
+{
+	struct mxt_target *t = run->t;
+
 	/* A server told us our public address: look that one up too. */
 	if (!run->cancelled && mxt_identity_egress_seen(t)) {
 		mxt_log(

@@ -344,6 +344,16 @@ drive(struct mxt_conn *c, enum mxt_session_action act)
 	case MXT_SESS_CLOSE:
 		finish(c);
 		return;
+	case MXT_SESS_PARK:
+		/* The banner is in, the EHLO name is not: no command deadline
+		 * runs until mxt_conn_resume(), only the run's (the owner's
+		 * identity lookups end before it).  Keep reading: a close or
+		 * unsolicited bytes still end the session. */
+		mxt_log(1, "%s: %s port %d: EHLO waits for the client identity lookups",
+		    c->p.label ? c->p.label : "", c->a->addr.text, c->a->port);
+		arm(c, c->p.hard_deadline > 0 ? c->p.hard_deadline - mxt_now_ms() : c->p.t_command);
+		watch(c, MXT_EV_READ);
+		return;
 	}
 }
 
@@ -664,6 +674,13 @@ mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n)
 {
 	c->tlsa = tlsa;
 	c->ntlsa = n;
+}
+
+void
+mxt_conn_resume(struct mxt_conn *c)
+{
+	if (c->state == C_SMTP && c->have_sess && mxt_session_parked(&c->sess))
+		drive(c, mxt_session_resume(&c->sess));
 }
 
 void

@@ -393,6 +393,23 @@ mxt_probe_run(struct mxt_loop *loop, SSL_CTX *ctx, struct mxt_gate *gate, struct
 }
 
 void
+mxt_probe_ehlo_ready(struct mxt_probe *pr)
+{
+	size_t i;
+
+	if (pr->finished)
+		return;
+	pr->sp.ehlo = pr->plain_sp.ehlo = pr->canary_sp.ehlo = pr->t->client.ehlo_name;
+	if (pr->sp.ehlo == NULL)
+		return;
+	/* A connection that ends here runs on_conn_done, which may start the
+	 * next attempts (they see the name) but never frees or moves conns. */
+	for (i = 0; i < pr->next; i++)
+		if (pr->conns[i] != NULL)
+			mxt_conn_resume(pr->conns[i]);
+}
+
+void
 mxt_probe_cancel(struct mxt_probe *pr)
 {
 	if (pr->finished || pr->aborted)

@@ -109,6 +109,13 @@ enter_ehlo(struct mxt_session *s, int after_tls)
 {
 	char line[300];
 
+	/* The EHLO name is needed only now: until the owner knows it, wait
+	 * without a command outstanding. */
+	if (s->p->ehlo == NULL) {
+		s->parked = 1;
+		return MXT_SESS_PARK;
+	}
+	s->parked = 0;
 	set_state(s, after_tls ? MXT_SS_EHLO_TLS : MXT_SS_EHLO);
 	snprintf(line, sizeof(line), "EHLO %s", s->p->ehlo);
 	if (command(s, after_tls ? MXT_STAGE_EHLO_TLS : MXT_STAGE_EHLO, line) < 0)
@@ -430,6 +437,8 @@ mxt_session_waiting(struct mxt_session *s)
 enum mxt_stage
 mxt_session_stage(const struct mxt_session *s)
 {
+	if (s->parked)
+		return MXT_STAGE_EHLO; /* what it waits to send */
 	return s->awaiting < s->a->nsteps ? s->a->steps[s->awaiting].stage : MXT_STAGE_QUIT;
 }
 
@@ -461,7 +470,7 @@ mxt_session_abort(
     struct mxt_session *s, enum mxt_step_status why, enum mxt_end end, const char *detail)
 {
 	struct mxt_step *st = mxt_session_waiting(s);
-	enum mxt_stage stage = st != NULL ? st->stage : MXT_STAGE_QUIT;
+	enum mxt_stage stage = st != NULL ? st->stage : mxt_session_stage(s);
 
 	if (st != NULL) {
 		st->status = why;
@@ -477,6 +486,20 @@ mxt_session_abort(
 	set_state(s, MXT_SS_DONE);
 	if (detail != NULL)
 		mxt_transcript_add(s, MXT_DIR_INFO, detail, strlen(detail));
+}
+
+enum mxt_session_action
+mxt_session_resume(struct mxt_session *s)
+{
+	if (!s->parked || s->state == MXT_SS_DONE)
+		return MXT_SESS_WAIT;
+	return enter_ehlo(s, s->tls_active && s->state != MXT_SS_BANNER);
+}
+
+int
+mxt_session_parked(const struct mxt_session *s)
+{
+	return s->parked && s->state != MXT_SS_DONE;
 }
 
 enum mxt_session_action

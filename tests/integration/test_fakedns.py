@@ -554,5 +554,51 @@ def ptr_with_control_bytes():
     assert b"\x1b" not in r.out, "no raw ESC in the output"
 
 
+@test
+def identity_lookups_overlap_the_probe():
+    """Issue 9 item 6: the client identity lookups run alongside the probe.
+    The PTR of 127.0.0.1 answers 3 s late: the connection to the MX starts
+    before it answers (the -v connect line comes before the client identity
+    line), EHLO is not sent before the PTR answered, and EHLO carries the
+    forward-confirmed PTR name chosen once it did."""
+    delay_ms = 3000  # the fake server's actions are 50 ms apart
+    names = {
+        "1.0.0.127.in-addr.arpa": {"PTR": {
+            "answer": [{"type": "PTR", "host": "localhost.test"}],
+            "do": ["drop"] * (delay_ms // 50) + ["answer"]}},
+        "healthy.test": {"MX": MX((10, "mx1.healthy.test"))},
+        "mx1.healthy.test": {"A": A(MX1)},
+    }
+    with FakeDNS(15, names) as f:
+        # One DNS try that outlasts the delay: the late answer is the one used.
+        r = mxtrace(f, "-v", "--dns-timeout", "8", "--dns-tries", "1", "healthy.test", total=30)
+        f.stop()
+    d = r.json
+    c = d["client"]
+    assert_eq(c["ptr_query"]["status"], "ok", "PTR answered (late)")
+    assert c["ptr_query"]["duration_ms"] >= delay_ms - 100, \
+        "the PTR took the delay: %r" % c["ptr_query"]
+    assert_eq((c["ehlo_name"], c["ehlo_source"], c["fcrdns"]), ("localhost.test", "ptr", True),
+              "EHLO name from the forward-confirmed PTR")
+    att = attempt(d, MX1)
+    assert_eq(att["result"]["end"], "ok", "the probe succeeded")
+    ehlo = step(att, "ehlo")
+    assert_eq(ehlo["command"], "EHLO localhost.test", "EHLO carries the chosen name")
+    # The attempt started right after the DNS stage, as the PTR query did:
+    # EHLO waited for the PTR answer (1 s of slack for a loaded machine).
+    assert ehlo["started_ms"] >= c["ptr_query"]["duration_ms"] - 1000, \
+        "EHLO sent at %s ms, before the PTR answered (%s ms)" % (
+            ehlo["started_ms"], c["ptr_query"]["duration_ms"])
+    lines = r.err.splitlines()
+    connect = [i for i, x in enumerate(lines) if "%s port 25: connecting" % MX1 in x]
+    client = [i for i, x in enumerate(lines) if ": client: local " in x]
+    assert connect and client, "-v shows the connect and client identity lines:\n%s" % r.err
+    assert connect[0] < client[0], "connected before the identity lookups ended:\n%s" % r.err
+    banner = step(att, "banner")
+    if banner["started_ms"] + banner["duration_ms"] < c["ptr_query"]["duration_ms"] - 1000:
+        assert "port 25: EHLO waits for the client identity lookups" in r.err, \
+            "the session parked after an early banner:\n%s" % r.err
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:] or None))

@@ -82,6 +82,56 @@ static const char *EHLO_PLAIN = "250-mx.example.test\r\n250-SIZE 1000\r\n250 8BI
 static const char *EHLO_PIPE =
     "250-mx.example.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n";
 
+/* The EHLO name is not known yet (the client identity lookups still run):
+ * the session parks after the banner, sends nothing, and sends EHLO with
+ * the name once resumed. */
+static void
+parked_until_ehlo_name(void)
+{
+	struct fixture f;
+	enum mxt_session_action a;
+	size_t len;
+	const char *out;
+
+	setup(&f);
+	f.p.ehlo = NULL;
+	T_CHECK(!mxt_session_parked(&f.s), "not parked before the banner");
+	T_CHECK(mxt_session_resume(&f.s) == MXT_SESS_WAIT, "resume before the banner: no-op");
+	a = feed(&f, "220 mx.example.test ESMTP\r\n");
+	T_CHECK(a == MXT_SESS_PARK, "banner without an EHLO name -> park (%d)", (int)a);
+	T_CHECK(mxt_session_parked(&f.s), "parked");
+	T_CHECK(f.sent[0] == '\0', "nothing sent while parked: %s", f.sent);
+	T_CHECK(mxt_session_outstanding(&f.s) == 0, "no command outstanding while parked");
+	T_CHECK(mxt_session_stage(&f.s) == MXT_STAGE_EHLO, "parked in the EHLO stage");
+	T_CHECK(mxt_session_resume(&f.s) == MXT_SESS_PARK, "resumed without a name: parked");
+	f.p.ehlo = "late.example.test";
+	a = mxt_session_resume(&f.s);
+	out = mxt_session_output(&f.s, &len);
+	T_CHECK(a == MXT_SESS_SEND, "resume with the name -> send");
+	T_CHECK(len < sizeof(f.sent), "EHLO queued (%zu bytes)", len);
+	memcpy(f.sent, out, len < sizeof(f.sent) ? len : 0);
+	mxt_session_output_done(&f.s);
+	T_CHECK(strcmp(f.sent, "EHLO late.example.test\r\n") == 0, "EHLO with the late name: %s",
+	    f.sent);
+	T_CHECK(!mxt_session_parked(&f.s), "no longer parked");
+	T_CHECK(mxt_session_resume(&f.s) == MXT_SESS_WAIT, "a second resume is a no-op");
+	feed(&f, EHLO_PLAIN);
+	T_CHECK(strstr(f.sent, "MAIL FROM:<>\r\n") != NULL, "the session goes on after EHLO");
+	teardown(&f);
+
+	/* The run's deadline while parked: recorded at EHLO, nothing sent. */
+	setup(&f);
+	f.p.ehlo = NULL;
+	T_CHECK(feed(&f, "220 mx.example.test ESMTP\r\n") == MXT_SESS_PARK, "park again");
+	mxt_session_abort(&f.s, MXT_STEP_TIMEOUT, MXT_END_DEADLINE, "overall deadline reached");
+	T_CHECK(f.a.end == MXT_END_DEADLINE && f.a.end_stage == MXT_STAGE_EHLO,
+	    "deadline while parked ends at EHLO (%d, %d)", (int)f.a.end, (int)f.a.end_stage);
+	T_CHECK(!mxt_session_parked(&f.s), "an ended session is not parked");
+	T_CHECK(mxt_session_resume(&f.s) == MXT_SESS_WAIT, "resume after the end: no-op");
+	T_CHECK(f.sent[0] == '\0', "no EHLO after the end: %s", f.sent);
+	teardown(&f);
+}
+
 int
 main(void)
 {
@@ -377,5 +427,6 @@ main(void)
 	T_CHECK(f.a.end == MXT_END_PROTOCOL, "AUTH loop ends as a protocol error");
 	teardown(&f);
 
+	parked_until_ehlo_name();
 	return t_done();
 }
