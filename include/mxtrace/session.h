@@ -27,7 +27,7 @@ struct mxt_session_params {
 	enum mxt_starttls_mode starttls;
 	int tls_on_connect; /* TLS runs before the banner (port 465) */
 	enum mxt_quit_after quit_after;
-	int send;	     /* DATA with message, else RSET after RCPT */
+	int send;	     /* DATA with message, else QUIT after RCPT */
 	const char *message; /* with send: a ready message (tests), else built from msg */
 	size_t message_len;
 	const struct mxt_message_params *msg; /* with send: built once EHLO told us 8BITMIME */
@@ -60,7 +60,6 @@ enum mxt_session_action {
 	X(ENVELOPE) /* MAIL and RCPT (a pipelined group when offered) */                           \
 	X(DATA)	    /* DATA sent, waiting for 354 */                                               \
 	X(DATA_END) /* the message and its final dot sent */                                       \
-	X(RSET)	    /* RSET sent (RFC 5321 §4.1.1.5) */                                           \
 	X(QUIT)	    /* QUIT sent */                                                                \
 	X(DONE)	    /* over */
 
@@ -108,6 +107,10 @@ void mxt_session_partial_reply(struct mxt_session *s, struct mxt_reply *r);
 /* A reply broke the protocol (MXT_REPLY_ERROR): record what there is of it
  * (secrets scrubbed, transcript kept) and end the session.  Takes *r. */
 void mxt_session_broken_reply(struct mxt_session *s, struct mxt_reply *r, const char *why);
+/* QUIT is queued (RFC 5321 §4.1.1.10): the attempt's result is decided.
+ * The connection ends the attempt once QUIT is written, without waiting
+ * for the 221; a reply that still comes is recorded, never judged. */
+int mxt_session_quitting(const struct mxt_session *s);
 /* Commands sent and still waiting for their reply. */
 size_t mxt_session_outstanding(const struct mxt_session *s);
 /* The EHLO name (p->ehlo) is now set: a parked session sends EHLO

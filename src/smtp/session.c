@@ -4,8 +4,12 @@
  * RFC 2920 PIPELINING).  One function enters a state by queueing its
  * command(s); mxt_session_reply() handles the replies.  Every command and
  * reply is recorded as a step of the attempt, and in its transcript.  By
- * default the session ends with RSET and QUIT after RCPT: a probe never
- * sends DATA unless the user asked for it (--send).
+ * default the session ends with QUIT right after RCPT: a probe never sends
+ * DATA unless the user asked for it (--send), and never RSET (RFC 5321
+ * §4.1.1.10: QUIT aborts an unfinished transaction).  Once QUIT is queued
+ * the attempt's result is decided (mxt_session_quitting()): the reply to
+ * QUIT is recorded when it comes in time, and nothing it says changes the
+ * result.
  *
  * The states are one list (MXT_SESSION_STATES in mxtrace/session.h) and
  * set_state() is the only way to change them; with -vv every transition is
@@ -368,11 +372,9 @@ envelope_done(struct mxt_session *s)
 	} else {
 		set_end(s, ok_rcpt == nrcpt ? MXT_END_OK : MXT_END_REJECTED, MXT_STAGE_RCPT);
 	}
-	/* RFC 5321 §4.1.1.5: RSET discards the transaction: nothing is sent. */
-	set_state(s, MXT_SS_RSET);
-	if (command(s, MXT_STAGE_RSET, "RSET") < 0)
-		return MXT_SESS_CLOSE;
-	return MXT_SESS_SEND;
+	/* RFC 5321 §4.1.1.10: QUIT aborts the unfinished transaction, so no
+	 * RSET first: nothing is sent, one round trip saved. */
+	return enter_quit(s);
 }
 
 /* Queue the RCPTs that were not pipelined, one at a time; none after a
@@ -548,12 +550,24 @@ take_reply(struct mxt_session *s, struct mxt_reply *r)
 static enum mxt_session_action
 desync(struct mxt_session *s, enum mxt_stage stage, const char *why)
 {
+	/* Once QUIT is sent the result is decided: what the server says to
+	 * QUIT is recorded (the step, the transcript), never judged. */
+	if (s->state == MXT_SS_QUIT) {
+		set_state(s, MXT_SS_DONE);
+		return MXT_SESS_CLOSE;
+	}
 	s->a->end = MXT_END_PROTOCOL; /* overrides: nothing after this is trustworthy */
 	s->a->end_stage = stage;
 	free(s->a->end_detail);
 	s->a->end_detail = mxt_xstrdup(why);
 	set_state(s, MXT_SS_DONE);
 	return MXT_SESS_CLOSE;
+}
+
+int
+mxt_session_quitting(const struct mxt_session *s)
+{
+	return s->state == MXT_SS_QUIT;
 }
 
 size_t
@@ -716,8 +730,6 @@ mxt_session_reply(struct mxt_session *s, struct mxt_reply *r)
 		}
 	case MXT_SS_DATA_END:
 		set_end(s, is2(&st->reply) ? MXT_END_OK : MXT_END_REJECTED, MXT_STAGE_DATA_END);
-		return enter_quit(s);
-	case MXT_SS_RSET:
 		return enter_quit(s);
 	case MXT_SS_QUIT:
 		set_end(s, MXT_END_OK, MXT_STAGE_QUIT);

@@ -138,7 +138,8 @@ main(void)
 	struct fixture f;
 	enum mxt_session_action a;
 
-	/* Plain probe: banner, EHLO, MAIL, RCPT, RSET, QUIT; never DATA. */
+	/* Plain probe: banner, EHLO, MAIL, RCPT, QUIT; never DATA, never RSET
+	 * (RFC 5321 §4.1.1.10: QUIT aborts the transaction). */
 	setup(&f);
 	T_CHECK(feed(&f, "220 mx.example.test ESMTP\r\n") == MXT_SESS_SEND, "banner -> send");
 	T_CHECK(strcmp(f.sent, "EHLO client.example.test\r\n") == 0, "EHLO sent: %s", f.sent);
@@ -146,17 +147,22 @@ main(void)
 	T_CHECK(strstr(f.sent, "MAIL FROM:<>\r\n") != NULL, "null sender MAIL FROM");
 	feed(&f, "250 2.1.0 Ok\r\n");
 	T_CHECK(strstr(f.sent, "RCPT TO:<postmaster@example.test>\r\n") != NULL, "RCPT after MAIL");
-	feed(&f, "250 2.1.5 Ok\r\n");
-	T_CHECK(strstr(f.sent, "RSET\r\n") != NULL, "RSET after RCPT");
-	feed(&f, "250 2.0.0 Ok\r\n");
-	T_CHECK(strstr(f.sent, "QUIT\r\n") != NULL, "QUIT after RSET");
+	T_CHECK(!mxt_session_quitting(&f.s), "not quitting before the RCPT reply");
+	a = feed(&f, "250 2.1.5 Ok\r\n");
+	T_CHECK(a == MXT_SESS_SEND &&
+		strstr(f.sent, "RCPT TO:<postmaster@example.test>\r\nQUIT\r\n") != NULL,
+	    "QUIT right after RCPT");
+	T_CHECK(strstr(f.sent, "RSET") == NULL, "no RSET before QUIT");
+	T_CHECK(mxt_session_quitting(&f.s), "quitting: the result is decided");
+	T_CHECK(f.a.end == MXT_END_OK && f.a.end_stage == MXT_STAGE_RCPT,
+	    "end ok at rcpt when QUIT is sent");
 	a = feed(&f, "221 2.0.0 Bye\r\n");
 	T_CHECK(a == MXT_SESS_CLOSE, "close after 221");
 	T_CHECK(strstr(f.sent, "DATA") == NULL, "no DATA without --send");
 	T_CHECK(f.a.end == MXT_END_OK && f.a.end_stage == MXT_STAGE_RCPT, "end ok at rcpt");
 	T_CHECK(f.a.have_caps && (f.a.caps.flags & MXT_CAP_SIZE) && f.a.caps.size == 1000,
 	    "caps parsed");
-	T_CHECK(f.a.nsteps == 6, "six steps recorded (%zu)", f.a.nsteps);
+	T_CHECK(f.a.nsteps == 5, "five steps recorded (%zu)", f.a.nsteps);
 	T_CHECK(f.a.ntranscript >= 10, "transcript recorded");
 	teardown(&f);
 
@@ -188,7 +194,9 @@ main(void)
 	    "pipelined MAIL+RCPT group");
 	T_CHECK(feed(&f, "250 ok\r\n") == MXT_SESS_WAIT, "wait for the whole group (1)");
 	T_CHECK(feed(&f, "250 ok\r\n") == MXT_SESS_WAIT, "wait for the whole group (2)");
-	T_CHECK(feed(&f, "550 5.1.1 no such user\r\n") == MXT_SESS_SEND, "group done -> RSET");
+	T_CHECK(
+	    feed(&f, "550 5.1.1 no such user\r\n") == MXT_SESS_SEND && mxt_session_quitting(&f.s),
+	    "group done -> QUIT");
 	T_CHECK(f.a.end == MXT_END_REJECTED && f.a.end_stage == MXT_STAGE_RCPT,
 	    "one RCPT refused: rejected at rcpt");
 	T_CHECK(f.a.caps.nauth == 2, "post-TLS AUTH mechanisms");
@@ -267,7 +275,6 @@ main(void)
 	feed(&f, "250 ok\r\n"); /* answers EHLO */
 	feed(&f, "250 ok\r\n"); /* answers MAIL */
 	feed(&f, "250 ok\r\n"); /* answers RCPT */
-	feed(&f, "250 ok\r\n"); /* answers RSET */
 	feed(&f, "221 bye\r\n");
 	T_CHECK(f.a.end == MXT_END_OK && f.s.state == MXT_SS_DONE, "normal end before the extra");
 	f.sent[0] = '\0';
@@ -352,8 +359,31 @@ main(void)
 	feed(&f, "220 hi\r\n");
 	feed(&f, EHLO_PLAIN);
 	feed(&f, "250 ok\r\n");
-	T_CHECK(strstr(f.sent, "RCPT") == NULL && strstr(f.sent, "RSET") != NULL,
-	    "quit after mail: RSET, no RCPT");
+	T_CHECK(strstr(f.sent, "RCPT") == NULL && strstr(f.sent, "RSET") == NULL &&
+		mxt_session_quitting(&f.s),
+	    "quit after mail: QUIT, no RCPT, no RSET");
+	T_CHECK(f.a.end == MXT_END_OK && f.a.end_stage == MXT_STAGE_MAIL, "quit after mail: ok");
+	teardown(&f);
+
+	/* Garbage in reply to QUIT is recorded, never judged: the result was
+	 * decided when QUIT went out. */
+	setup(&f);
+	feed(&f, "220 hi\r\n");
+	feed(&f, EHLO_PLAIN);
+	feed(&f, "250 ok\r\n");
+	feed(&f, "250 ok\r\n");
+	{
+		struct mxt_reply r;
+
+		mkreply("bye bye\r\n", &r);
+		mxt_session_broken_reply(&f.s, &r, "reply breaks the SMTP protocol");
+	}
+	T_CHECK(f.a.end == MXT_END_OK && f.a.end_stage == MXT_STAGE_RCPT && f.a.end_detail == NULL,
+	    "broken reply to QUIT: the result stands");
+	T_CHECK(f.a.nsteps == 5 && f.a.steps[4].stage == MXT_STAGE_QUIT &&
+		f.a.steps[4].status == MXT_STEP_PROTOCOL,
+	    "broken reply to QUIT: recorded on the QUIT step");
+	T_CHECK(f.s.state == MXT_SS_DONE, "broken reply to QUIT: session over");
 	teardown(&f);
 	setup(&f);
 	feed(&f, "220 hi\r\n");
