@@ -32,7 +32,11 @@ typedef void mxt_conn_done_cb(void *arg, struct mxt_conn *c);
 /* Start probing attempt a (addr, port, mode set) for exchanger name tls_name
  * (SNI and certificate host check; NULL or "" for none).  done runs once,
  * from the loop, when the attempt is over; the attempt holds the results.
- * Returns NULL on ENOMEM. */
+ * After QUIT is written the attempt is over (done runs) while the socket
+ * lingers to record the reply to QUIT if it comes (RFC 5321 §4.1.1.10):
+ * it closes by itself within the QUIT deadline, or when freed.  Until
+ * mxt_conn_free() the attempt may still gain that reply and transcript
+ * lines, never a different result.  Returns NULL on ENOMEM. */
 struct mxt_conn *mxt_conn_start(const struct mxt_conn_params *p, struct mxt_attempt *a,
     const char *tls_name, mxt_conn_done_cb *done, void *arg);
 /* Verify the TLS handshake with DANE (RFC 7672 §3) against these TLSA
@@ -43,10 +47,16 @@ void mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n
  * after its banner (MXT_SESS_PARK) sends EHLO now; harmless for any other
  * connection.  done may run inside this call. */
 void mxt_conn_resume(struct mxt_conn *c);
-/* Free a finished connection (call after done, outside its callback chain
- * is fine: done is the last thing the connection does). */
+/* closed runs when the socket is closed: with done for an attempt that ends
+ * before QUIT, later for a lingering one (or inside mxt_conn_free or
+ * mxt_conn_abort, which close it).  Call right after mxt_conn_start(). */
+void mxt_conn_set_closed(struct mxt_conn *c, mxt_conn_done_cb *closed, void *arg);
+/* Free a connection after its done ran (never inside done): a lingering
+ * socket is closed first, what already arrived recorded, and a QUIT still
+ * unanswered recorded as MXT_STEP_SENT. */
 void mxt_conn_free(struct mxt_conn *c);
-/* Abort now (overall deadline): records MXT_END_DEADLINE, closes, runs done. */
+/* Abort now (overall deadline): records MXT_END_DEADLINE, closes, runs done.
+ * A lingering connection keeps its result and is only closed. */
 void mxt_conn_abort(struct mxt_conn *c);
 
 #endif

@@ -402,7 +402,8 @@ enum mxt_stage {
 	X(TIMEOUT, "timeout")	      /* no complete reply before the deadline */                  \
 	X(CLOSED, "closed")	      /* the server closed or reset the connection */              \
 	X(PROTOCOL, "protocol_error") /* the reply broke the protocol (see reply.flags) */         \
-	X(ERROR, "error")	      /* local error (TLS, socket) */
+	X(ERROR, "error")	      /* local error (TLS, socket) */                              \
+	X(SENT, "sent") /* sent; the probe ended before a reply (QUIT: none awaited) */
 
 enum mxt_step_status {
 #define MXT_X_(id, name) MXT_STEP_##id,

@@ -7,6 +7,13 @@
  * abort the TLS attempt.  Every wait has an absolute deadline per reply;
  * every read is bounded (MXT_SESSION_READ_MAX).  Sockets use MSG_NOSIGNAL / a
  * non-signalling BIO so a reset peer cannot kill the process.
+ *
+ * The end of a session (RFC 5321 §4.1.1.10): once QUIT is written the
+ * attempt is settled (done runs, its result and duration are final) and the
+ * connection lingers: it keeps reading, so a 221 that comes in time is
+ * recorded, and closes on that reply, on the server's close, at the QUIT
+ * deadline, or when its owner frees it (the probe's end), whichever is
+ * first.  Nothing read while lingering changes the result.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,6 +54,9 @@ struct mxt_conn {
 	int64_t tls_start;
 	mxt_conn_done_cb *done;
 	void *arg;
+	mxt_conn_done_cb *closed; /* the socket is closed (may follow done) */
+	void *closed_arg;
+	int settled; /* done ran: QUIT written, the connection lingers */
 };
 
 static void on_io(struct mxt_loop *loop, int fd, unsigned ev, void *arg);
@@ -71,6 +81,19 @@ arm(struct mxt_conn *c, int64_t ms)
 	mxt_timer_arm(c->p.loop, &c->timer, d, on_timeout, c);
 }
 
+/* Decide the attempt's result and tell the owner: once per connection. */
+static void
+settle(struct mxt_conn *c)
+{
+	if (c->settled)
+		return;
+	c->settled = 1;
+	if (c->a->end == MXT_END_NONE)
+		c->a->end = MXT_END_OK;
+	c->a->duration_ms = since(c);
+	c->done(c->arg, c);
+}
+
 static void
 finish(struct mxt_conn *c)
 {
@@ -85,10 +108,9 @@ finish(struct mxt_conn *c)
 		close(c->fd);
 		c->fd = -1;
 	}
-	if (c->a->end == MXT_END_NONE)
-		c->a->end = MXT_END_OK;
-	c->a->duration_ms = since(c);
-	c->done(c->arg, c);
+	if (c->closed != NULL)
+		c->closed(c->closed_arg, c);
+	settle(c);
 }
 
 static void
@@ -291,6 +313,9 @@ flush(struct mxt_conn *c)
 	mxt_session_output_done(&c->sess);
 	c->wbuf = NULL;
 	c->wlen = c->woff = 0;
+	/* QUIT is out: the result is decided, its reply is not awaited. */
+	if (mxt_session_quitting(&c->sess))
+		settle(c);
 	return 1;
 }
 
@@ -676,6 +701,29 @@ mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n)
 	c->ntlsa = n;
 }
 
+/* Stop lingering: take what already arrived (a 221 in the socket buffer
+ * is recorded, and reading it first makes close() send a FIN, not a
+ * RST), then record QUIT as sent without a reply and close. */
+static void
+linger_end(struct mxt_conn *c)
+{
+	if (c->state != C_SMTP || !c->settled)
+		return;
+	do_read(c);
+	if (c->state != C_SMTP)
+		return;
+	mxt_session_abort(&c->sess, MXT_STEP_SENT, MXT_END_OK,
+	    "the probe is over: the reply to QUIT was not awaited");
+	finish(c);
+}
+
+void
+mxt_conn_set_closed(struct mxt_conn *c, mxt_conn_done_cb *closed, void *arg)
+{
+	c->closed = closed;
+	c->closed_arg = arg;
+}
+
 void
 mxt_conn_resume(struct mxt_conn *c)
 {
@@ -688,6 +736,10 @@ mxt_conn_abort(struct mxt_conn *c)
 {
 	if (c->state == C_DONE)
 		return;
+	if (c->settled) {
+		linger_end(c); /* the result stands: the deadline cut no step */
+		return;
+	}
 	if (c->state == C_SMTP)
 		mxt_session_abort(
 		    &c->sess, MXT_STEP_TIMEOUT, MXT_END_DEADLINE, "overall deadline reached");
@@ -713,6 +765,7 @@ mxt_conn_free(struct mxt_conn *c)
 {
 	if (c == NULL)
 		return;
+	linger_end(c);
 	if (c->ssl != NULL)
 		SSL_free(c->ssl);
 	if (c->have_sess)

@@ -144,18 +144,33 @@ delivery_settled(const struct mxt_attempt *a)
 	return last != NULL && last->reply.code >= 500;
 }
 
+/* The gate counts open sockets, not unsettled attempts: a server counts
+ * (and limits, RFC 5321 §4.5.3.2) the connections it has not closed, and
+ * one that ended with QUIT lingers until the 221, the server's close, the
+ * QUIT deadline or the end of this probe, whichever comes first (conn.h).
+ * So its slot comes back when its socket closes: no later than when the
+ * session waited for the 221, and a new connection to the same address
+ * never overlaps a closing one at the server. */
 static void
-on_conn_done(void *arg, struct mxt_conn *c)
+on_conn_closed(void *arg, struct mxt_conn *c)
 {
 	struct mxt_probe *pr = arg;
 	size_t i;
 
-	/* Give back this connection's slot in the gate. */
 	for (i = 0; i < pr->next; i++)
 		if (pr->conns[i] == c) {
 			mxt_gate_give(pr->gate, &pr->t->attempts[i].addr);
 			break;
 		}
+}
+
+/* The attempt is settled (its QUIT written, or it ended before): the next
+ * may start.  Its socket may still linger (on_conn_closed). */
+static void
+on_conn_done(void *arg, struct mxt_conn *c)
+{
+	struct mxt_probe *pr = arg;
+
 	pr->running--;
 	if (pr->cfg->send && pr->next > 0 && delivery_settled(&pr->t->attempts[pr->next - 1]))
 		pr->next = pr->t->nattempts; /* the rest stay not_tried */
@@ -255,6 +270,8 @@ start_some(struct mxt_probe *pr)
 		if (inet_pton(AF_INET, name, b) == 1 || inet_pton(AF_INET6, name, b) == 1)
 			name = NULL;
 		pr->conns[pr->next] = mxt_conn_start(&cp, a, name, on_conn_done, pr);
+		if (pr->conns[pr->next] != NULL)
+			mxt_conn_set_closed(pr->conns[pr->next], on_conn_closed, pr);
 		/* RFC 7672 §2.2: the exchanger's TLSA records (policy.c). */
 		if (pr->conns[pr->next] != NULL && !a->canary && x->dane == MXT_DANE_LOOKUP_DONE &&
 		    x->q_tlsa.status == MXT_DNS_OK && x->q_tlsa.authentic && x->ntlsa > 0)

@@ -533,8 +533,11 @@ classify_quirks(struct ctx *c, const struct mxt_attempt *a)
 	int malformed_caps;
 	struct sb ev = {0};
 
+	/* The reply to QUIT (or RSET) comes after the result was decided,
+	 * and only when it comes in time: recorded, not judged. */
 	for (i = 0; i < a->nsteps; i++)
-		fl |= a->steps[i].reply.flags;
+		if (!mxt_stage_winds_down(a->steps[i].stage))
+			fl |= a->steps[i].reply.flags;
 	fl &= ~(unsigned)MXT_REPLY_F_FATAL;
 	malformed_caps = (a->have_caps && (a->caps.malformed || a->caps.size_malformed)) ||
 	    (a->have_caps_plain && (a->caps_plain.malformed || a->caps_plain.size_malformed));
