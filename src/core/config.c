@@ -11,7 +11,7 @@
 #include "mxtrace/limits.h"
 
 /* Set every field to its default: no target, STARTTLS when offered, stop
- * after RCPT (then RSET and QUIT), deadlines and DNS settings from limits.h. */
+ * after RCPT (then QUIT), deadlines and DNS settings from limits.h. */
 void
 mxt_config_init(struct mxt_config *c)
 {

@@ -123,11 +123,12 @@ def echo_script(pw, where):
                 "expect AUTH\nsend 235 2.7.0 ok\\r\\n\n"
                 "expect MAIL FROM:\nsend 250 2.1.0 ok\\r\\n\n"
                 "expect RCPT TO:\nsend 250 2.1.5 ok\\r\\n\n"
-                "expect RSET\nsend 250 ok\\r\\n\nexpect QUIT\nsend 221 bye\\r\\n\n")
+                "expect QUIT\nsend 221 bye\\r\\n\n")
     return (BANNER + "expect EHLO\nsend 250-fake.test\\r\\n250 AUTH LOGIN\\r\\n\n"
             "expect AUTH LOGIN\nsend 334 VXNlcm5hbWU6\\r\\n\n"
             "expect \nsend 334 UGFzc3dvcmQ6 %s\\r\\n\n" % url +
-            "expect \nsend 535 5.7.8 bad %s / %s / %s / %s\\r\\n\n" % (pw, std, al1, al2) +
+            "expect \nsend 535 5.7.8 bad %s / %s / %s / %s / %s %s\\r\\n\n"
+            % (pw, std, al1, al2, nl, plain) +
             "expect QUIT\nsend 221 bye %s %s\\r\\n\n" % (nl, plain))
 
 
@@ -335,8 +336,7 @@ def long_well_formed_greeting_is_not_not_smtp():
     # One over-long line (3000 octets) is cut and flagged, and the session goes on.
     script = ("send 220 fake.test " + "x" * 3000 + "\\r\\n\n" +
               "expect EHLO\nsend 250 fake.test\\r\\n\nexpect MAIL\nsend 250 ok\\r\\n\n"
-              "expect RCPT\nsend 250 ok\\r\\n\nexpect RSET\nsend 250 ok\\r\\n\n"
-              "expect QUIT\nsend 221 bye\\r\\n\n")
+              "expect RCPT\nsend 250 ok\\r\\n\nexpect QUIT\nsend 221 bye\\r\\n\n")
     with Fake(123, script) as f:
         r = run("--server", f.addr, "--to", TO, timeout=60)
         check_rc(r)
@@ -344,6 +344,33 @@ def long_well_formed_greeting_is_not_not_smtp():
     assert "banner.not_smtp" not in codes(r.json), codes(r.json)
     assert_eq(a["result"]["end"], "ok", "the session went on")
     assert_in("line_truncated", step(a, "banner")["reply"]["flags"], "flags")
+
+
+@test
+def quit_answered_with_garbage_or_never_closed_does_not_delay_the_result():
+    # RFC 5321 §4.1.1.10: the result is decided when QUIT goes out; the
+    # reply to QUIT is recorded if it comes while the probe runs, never
+    # judged, never waited for (before, the QUIT deadline cost 5 s here).
+    tails = {125: "expect QUIT\nsend \\x00\\x1b[2J garbage, no code\\r\\n\nhang\n",
+             126: "expect QUIT\nhang\n"}
+    for n, tail in sorted(tails.items()):
+        script = (BANNER + "expect EHLO\nsend 250 fake.test\\r\\n\nexpect MAIL\nsend 250 ok\\r\\n\n"
+                  "expect RCPT\nsend 250 ok\\r\\n\n" + tail)
+        with Fake(n, script) as f:
+            r = run("--server", f.addr, "--to", TO, timeout=60)
+            check_rc(r)
+            a = attempt(r.json, f.addr)
+            lines = f.lines()
+        assert_eq(lines[-1], "QUIT", "the client still said QUIT (%d): %r" % (n, lines))
+        assert_eq((a["result"]["end"], a["result"]["stage"]), ("ok", "rcpt"), "result (%d)" % n)
+        assert_eq([s["stage"] for s in a["steps"]][-2:], ["rcpt", "quit"], "no RSET (%d)" % n)
+        q = step(a, "quit")
+        assert q["status"] in ("sent", "protocol_error", "replied"), "QUIT step (%d): %r" % (n, q)
+        bad = {"smtp.protocol_violation", "smtp.nonstandard_reply", "smtp.timeout",
+               "smtp.connection_lost"} & set(codes(r.json))
+        assert not bad, "the reply to QUIT became a finding (%d): %r" % (n, bad)
+        assert r.json["duration_ms"] < 4000, "waited for QUIT (%d): %d ms" % (n, r.json["duration_ms"])
+        assert a["duration_ms"] < 4000, "attempt waited for QUIT (%d): %d ms" % (n, a["duration_ms"])
 
 
 @test

@@ -306,6 +306,64 @@ def exim_mx_probe():
     assert_eq(r.rc, 0, "exit code")
 
 
+# ---- the end of a session: QUIT is sent, its reply not awaited ----
+
+POSTFIX_LOGS = {m: os.path.join(RUN, "mta", m, "maillog") for m in ("mx1", "mx2")}
+
+
+def file_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def log_since(path, offset):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", "replace").splitlines()
+
+
+@test
+def postfix_logs_a_normal_quit_not_a_lost_connection():
+    # mxtrace no longer waits for the 221 (RFC 5321 §4.1.1.10) but sends
+    # QUIT before it closes: Postfix logs "disconnect from ... quit=1", never
+    # "lost connection after RCPT".
+    before = {m: file_size(p) for m, p in POSTFIX_LOGS.items()}
+    d = run("healthy.test").json
+    for a in d["attempts"]:
+        assert_eq(a["result"]["end"], "ok", "attempt %s" % a["address"])
+        assert_eq(a["steps"][-1]["stage"], "quit", "QUIT sent to %s" % a["address"])
+    deadline = time.monotonic() + 15
+    while True:
+        logs = {m: log_since(p, before[m]) for m, p in POSTFIX_LOGS.items()}
+        ends = {m: [ln for ln in lines if "disconnect from" in ln and " rcpt=1" in ln]
+                for m, lines in logs.items()}
+        if all(ends.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for m, lines in logs.items():
+        assert ends[m], "%s logged the session's end: %r" % (m, lines)
+        assert " quit=1" in ends[m][0] and "rset" not in ends[m][0], \
+            "%s saw QUIT, no RSET: %r" % (m, ends[m][0])
+        lost = [ln for ln in lines if "lost connection" in ln]
+        assert not lost, "%s lost the connection: %r" % (m, lost)
+
+
+@test
+def exim_sees_quit_not_an_unexpected_disconnection():
+    before = exim_log_size()
+    a = attempt(run("exim.test").json, SUBMIT_ADDR, 25)
+    assert_eq((a["result"]["end"], a["steps"][-1]["stage"]), ("ok", "quit"), "result, last step")
+    port = local_port(a)
+    # Exim logs an abrupt end as "unexpected disconnection while reading
+    # SMTP command ... C=...,RCPT"; a QUIT ends quietly.  Give it time.
+    lines = [ln for ln in exim_log_since(before, "unexpected disconnection", timeout=2.0)
+             if "]:%s " % port in ln or ln.endswith("]:%s" % port)]
+    assert not [ln for ln in lines if "unexpected disconnection" in ln or "lost" in ln], \
+        "Exim saw no QUIT: %r" % lines
+
+
 # ---- OpenSMTPD 6.8 as the MX of opensmtpd.test ----
 # Debian 12's OpenSMTPD offers STARTTLS but fails every handshake: its
 # privilege-separated key engine does not work with OpenSSL 3 (OpenSMTPD
