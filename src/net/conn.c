@@ -712,6 +712,7 @@ linger_end(struct mxt_conn *c)
 	do_read(c);
 	if (c->state != C_SMTP)
 		return;
+	keep_partial(c);
 	mxt_session_abort(&c->sess, MXT_STEP_SENT, MXT_END_OK,
 	    "the probe is over: the reply to QUIT was not awaited");
 	finish(c);

@@ -149,8 +149,9 @@ delivery_settled(const struct mxt_attempt *a)
  * one that ended with QUIT lingers until the 221, the server's close, the
  * QUIT deadline or the end of this probe, whichever comes first (conn.h).
  * So its slot comes back when its socket closes: no later than when the
- * session waited for the 221, and a new connection to the same address
- * never overlaps a closing one at the server. */
+ * session used to wait for the 221, and for a normal server after it
+ * answered QUIT and began to close, so the next connection to that address
+ * does not meet the old one still counted there. */
 static void
 on_conn_closed(void *arg, struct mxt_conn *c)
 {
