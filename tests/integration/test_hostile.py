@@ -18,6 +18,7 @@ Fake SMTP servers use 127.0.3.100 and up, fake DNS servers 127.0.4.100 and up
 (test_fake.py and test_fakedns.py use the lower numbers).
 """
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ import sys
 import harness
 from harness import CA, MXTRACE, NS, assert_eq, assert_in, attempt, codes, main, run, step, test
 from test_fake import BANNER, TO, Fake, check_rc
-from test_fakedns import FakeDNS, A
+from test_fakedns import FakeDNS, A, MX
 
 # Importing the two modules registered their tests too: only ours run here.
 del harness._tests[:]
@@ -371,6 +372,31 @@ def quit_answered_with_garbage_or_never_closed_does_not_delay_the_result():
         assert not bad, "the reply to QUIT became a finding (%d): %r" % (n, bad)
         assert r.json["duration_ms"] < 4000, "waited for QUIT (%d): %d ms" % (n, r.json["duration_ms"])
         assert a["duration_ms"] < 4000, "attempt waited for QUIT (%d): %d ms" % (n, a["duration_ms"])
+
+
+@test
+def reply_to_quit_recorded_while_another_mx_still_runs():
+    # The QUIT of the fast MX is not waited for, but its 221 arrives while
+    # the slow MX still holds its RCPT reply: it is recorded on the QUIT step
+    # and in the transcript, and changes nothing else.
+    head = (BANNER + "expect EHLO\nsend 250 fake.test\\r\\n\nexpect MAIL\nsend 250 ok\\r\\n\n"
+            "expect RCPT\n")
+    fast = head + "send 250 ok\\r\\n\nexpect QUIT\nsend 221 2.0.0 fast bye\\r\\n\nclose\n"
+    slow = head + "sleep 3\nsend 250 ok\\r\\n\nexpect QUIT\nsend 221 2.0.0 slow bye\\r\\n\nclose\n"
+    with Fake(127, fast) as f1, Fake(128, slow) as f2:
+        with FakeDNS(105, {"linger.test": {"MX": MX((10, "a.linger.test"), (20, "b.linger.test"))},
+                           "a.linger.test": {"A": A(f1.addr)},
+                           "b.linger.test": {"A": A(f2.addr)}}) as d:
+            r = run("--resolver", d.addr, "postmaster@linger.test", timeout=60)
+            check_rc(r)
+    a1, a2 = attempt(r.json, f1.addr), attempt(r.json, f2.addr)
+    for a in (a1, a2):
+        assert_eq((a["result"]["end"], a["result"]["stage"]), ("ok", "rcpt"), "result %s" % a["address"])
+    q = step(a1, "quit")
+    assert_eq((q["status"], (q["reply"] or {}).get("code")), ("replied", 221), "fast QUIT step: %r" % q)
+    assert "fast bye" in " ".join(q["reply"]["lines"]), q
+    assert "fast bye" in json.dumps(a1["transcript"]), "221 in the transcript: %r" % a1["transcript"]
+    assert_eq(step(a2, "rcpt")["reply"]["code"], 250, "slow RCPT")
 
 
 @test
