@@ -247,7 +247,9 @@ def greeting_delay_2s_tolerated():
     b = step(a, "banner")
     assert_eq(b["status"], "replied", "banner step")
     assert_eq(b["reply"]["code"], 220, "banner code")
-    assert b["duration_ms"] >= 2000, "banner step %d ms" % b["duration_ms"]
+    # The fake's 2 s start at its accept(); the banner step starts when
+    # mxtrace's loop sees the connect complete, a few ms later under load.
+    assert b["duration_ms"] >= 1900, "banner step %d ms" % b["duration_ms"]
     assert_eq(a["result"]["end"], "ok", "result %r" % a["result"])
     assert_eq(step(a, "rcpt")["reply"]["code"], 250, "RCPT")
     assert not [e for e in f.log if e.get("early")], "mxtrace waited for the greeting"
