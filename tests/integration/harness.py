@@ -117,6 +117,65 @@ def run_rusage(*args, timeout=60):
     return r
 
 
+# Wall-clock slack for one whole mxtrace process: the ASan build's start-up
+# and its leak check at exit take seconds on a loaded 2-core machine
+# (3.4 s measured at load 37, on top of an 8.2 s run).
+PROCESS_SLACK = float(os.environ.get("MXT_TEST_PROCESS_SLACK", "5"))
+
+
+def assert_took(r, bound, what="mxtrace ran"):
+    """R's run ended within BOUND seconds: exactly by the run's own clock
+    (duration_ms: DNS, probes, report) and by the wall clock with
+    PROCESS_SLACK for the process's start-up and exit."""
+    if r.json is not None:
+        ms = r.json["duration_ms"]
+        if not ms <= bound * 1000:
+            raise AssertionError("%s %d ms by its own clock (bound %.1f s)" % (what, ms, bound))
+    if not r.elapsed < bound + PROCESS_SLACK:
+        raise AssertionError("%s %.1f s (bound %.1f s + %.1f s for start-up and exit)" % (
+            what, r.elapsed, bound, PROCESS_SLACK))
+
+
+def wait_for(pred, timeout=30, interval=0.05, what="condition"):
+    """Poll PRED until it returns something truthy; return that value.
+    Raises AssertionError after TIMEOUT seconds.  For state that another
+    process updates asynchronously: never read it once, never sleep a
+    fixed time and hope (the suite runs on loaded 2-core machines)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError("%s: not true after %.0f s (last %r)" % (what, timeout, v))
+        time.sleep(interval)
+
+
+def start_ready(cmd, what, timeout=30, **kw):
+    """Popen CMD (stdout a pipe) and wait, with a deadline, for its first
+    line to start with READY: the process is listening only then."""
+    import select
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, **kw)
+    ready, _, _ = select.select([p.stdout], [], [], timeout)
+    line = p.stdout.readline() if ready else b""
+    if not line.startswith(b"READY"):
+        p.kill()
+        p.wait()
+        raise AssertionError("%s did not start within %d s: %r" % (what, timeout, line))
+    return p
+
+
+def udp_sink(addr, port=53):
+    """A process in the lab namespace that binds ADDR:PORT/udp and never
+    answers (a dead resolver); returned once the socket is bound."""
+    return start_ready(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c",
+                        "import socket,sys,time\n"
+                        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                        "s.bind((sys.argv[1],int(sys.argv[2])))\n"
+                        "print('READY',flush=True)\n"
+                        "time.sleep(120)", addr, str(port)], "UDP sink on %s:%d" % (addr, port))
+
+
 def codes(doc):
     return sorted({f["code"] for f in doc["findings"]})
 

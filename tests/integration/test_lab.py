@@ -674,18 +674,15 @@ def address_target_certificate_checked_against_ip_san():
 def total_deadline_covers_dns():
     """A resolver that never answers: --timeout-total bounds the whole run,
     DNS included, and nothing is reported as a firewall."""
-    import subprocess, time
-    from harness import NS
-    sink = subprocess.Popen(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c",
-                             "import socket,time\n"
-                             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-                             "s.bind(('127.0.4.250',53))\n"
-                             "time.sleep(60)"])
+    from harness import udp_sink
+    # Bound before mxtrace runs (else its queries get "port unreachable").
+    sink = udp_sink("127.0.4.250")
     try:
-        time.sleep(0.3)
         r = run("--resolver", "127.0.4.250", "--timeout-total", "2", "--dns-timeout", "10",
                 "--dns-tries", "3", "healthy.test")
-        assert r.elapsed < 4.5, "run took %.1f s" % r.elapsed
+        # Unbounded, the first query alone would wait 10 s; the slack over
+        # 2 s is the ASan binary's start-up and exit on a loaded machine.
+        assert r.elapsed < 7, "run took %.1f s" % r.elapsed
         d = r.json
         assert_eq(d["dns"]["mx_query"]["status"], "timeout", "MX query timed out")
         assert "connect.timeout" not in codes(d), codes(d)
