@@ -119,8 +119,8 @@ def run_rusage(*args, timeout=60):
 
 # Wall-clock slack for one whole mxtrace process: the ASan build's start-up
 # and its leak check at exit take seconds on a loaded 2-core machine
-# (3.4 s measured at load 37, on top of an 8.2 s run).
-PROCESS_SLACK = float(os.environ.get("MXT_TEST_PROCESS_SLACK", "5"))
+# (measured at load 28-37: --version 2.5 s, 3.4 s around a 2.0 s run).
+PROCESS_SLACK = float(os.environ.get("MXT_TEST_PROCESS_SLACK", "10"))
 
 
 def assert_took(r, bound, what="mxtrace ran"):

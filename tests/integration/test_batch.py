@@ -45,7 +45,7 @@ atexit.register(shutil.rmtree, _tmp, True)
 def start(cmd, what):
     p = subprocess.Popen(["ip", "netns", "exec", NS] + cmd, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    ready, _, _ = select.select([p.stdout], [], [], 15)
+    ready, _, _ = select.select([p.stdout], [], [], 30)
     line = p.stdout.readline().decode() if ready else ""
     if not line.startswith("READY"):
         p.kill()

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 import harness
-from harness import NS, ROOT, assert_eq, assert_in, attempt, main, run, step, test
+from harness import NS, ROOT, assert_eq, assert_in, assert_took, attempt, main, run, step, test
 
 FAKE = os.path.join(ROOT, "tests", "fake", "fakesmtp.py")
 PY = "/usr/bin/python3"
@@ -73,7 +73,7 @@ class Fake:
         self.log = []
         self.rc = None
         self.stderr = ""
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
         line = self.proc.stdout.readline().decode() if ready else ""
         if not line.startswith("READY"):
             self.stop()
@@ -235,7 +235,7 @@ def banner_never_comes():
     assert_eq(a["connect"]["status"], "connected", "a silent server is not a connect failure")
     assert 1900 <= b["duration_ms"] <= 3000, "banner wait %d ms for --timeout-banner 2" % b["duration_ms"]
     assert a["duration_ms"] <= 3000, "attempt took %d ms" % a["duration_ms"]
-    assert r.elapsed < 2 + 1 + 1.5, "mxtrace ran %.1f s" % r.elapsed
+    assert_took(r, 2 + 1 + 1.5)
     assert_eq(f.lines(), [], "mxtrace sent nothing before a greeting")
 
 
@@ -284,7 +284,7 @@ def flood_of_continuation_lines():
     assert "too_many_lines" in flags or "too_large" in flags, "flags %r" % flags
     assert_eq(b["status"], "protocol_error", "banner step status")
     assert_eq(a["result"]["end"], "protocol_error", "result %r" % a["result"])
-    assert r.elapsed < 5, "mxtrace took %.1f s" % r.elapsed
+    assert_took(r, 5)
     assert r.maxrss_kb < RSS_MAX_KB, "max RSS %d KiB" % r.maxrss_kb
 
 
@@ -298,7 +298,7 @@ def unterminated_10mb_line():
     assert_in("unterminated", flags, "banner flags")
     assert_eq(b["status"], "protocol_error", "banner step status")
     assert_eq(a["result"]["end"], "protocol_error", "result %r" % a["result"])
-    assert r.elapsed < 3, "mxtrace took %.1f s" % r.elapsed
+    assert_took(r, 3)
     assert r.maxrss_kb < RSS_MAX_KB, "max RSS %d KiB" % r.maxrss_kb
 
 
@@ -493,7 +493,7 @@ def plaintext_instead_of_server_hello():
     assert t["error"], "tls.error names the failure: %r" % t
     assert_eq(a["result"]["end"], "tls_failed", "result %r" % a["result"])
     assert a["duration_ms"] < 3000, "attempt took %d ms" % a["duration_ms"]
-    assert r.elapsed < 3 + 1, "mxtrace ran %.1f s" % r.elapsed
+    assert_took(r, 3 + 1)
     assert not any(x.startswith(("MAIL", "RCPT", "AUTH")) for x in f.lines()), f.lines()
 
 
@@ -506,7 +506,7 @@ def close_right_after_starttls_220():
     assert t["attempted"] and t["ok"] is False, "tls %r" % t
     assert t["error"], "tls.error: %r" % t
     assert_eq(a["result"]["end"], "tls_failed", "result %r" % a["result"])
-    assert r.elapsed < 5, "mxtrace ran %.1f s" % r.elapsed
+    assert_took(r, 5)
 
 
 # ---- connection reset in the middle of a reply ----

@@ -28,7 +28,7 @@ import sys
 import tempfile
 
 import harness
-from harness import NS, ROOT, assert_eq, assert_in, attempt, codes, main, run, step, test
+from harness import NS, ROOT, assert_eq, assert_in, assert_took, attempt, codes, main, run, step, test
 
 FAKE = os.path.join(ROOT, "tests", "fake", "fakedns.py")
 PY = "/usr/bin/python3"
@@ -75,7 +75,7 @@ class FakeDNS:
         self.rc = None
         self.stderr = ""
         self.log = []
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
         line = self.proc.stdout.readline().decode() if ready else ""
         if not line.startswith("READY"):
             self.stop()
@@ -294,7 +294,7 @@ def two_thousand_mx_over_tcp():
     att = [a for a in d["attempts"] if not a["canary"]]
     assert_eq(len(att), MX_MAX, "one attempt per probed exchanger")
     assert_eq(addresses_tried(d), [REFUSED], "attempt addresses")
-    assert r.elapsed < 10, "mxtrace ran %.1f s" % r.elapsed
+    assert_took(r, 10)
     assert d["dns"]["duration_ms"] < 3000, "DNS stage %d ms" % d["dns"]["duration_ms"]
     # Under ASan the freed blocks sit in its quarantine (256 MiB by default),
     # so this also bounds the bytes allocated along the way, not only the peak.
@@ -317,7 +317,7 @@ def compression_pointer_loop():
     assert_eq(d["attempts"], [], "nothing probed")
     assert_eq(d["verdict"]["status"], "unknown", "verdict")
     assert_eq(r.rc, 3, "exit status")
-    assert r.elapsed < 5, "mxtrace ran %.1f s" % r.elapsed
+    assert_took(r, 5)
     assert_eq([q["actions"] for q in f.queries("MX")], [["loop"]], "one MX query, answered once")
 
 
@@ -348,7 +348,7 @@ def empty_datagram_then_answer():
     assert_eq(d2["dns"]["mx_query"]["status"], "timeout", "only 0-byte replies")
     assert_in("dns.timeout", codes(d2), "finding")
     assert_eq(r2.rc, 3, "exit status")
-    assert r2.elapsed < 1 + 2, "mxtrace ran %.1f s" % r2.elapsed
+    assert_took(r2, 1 + 2)
 
 
 # ---- a spoofed answer (wrong ID) ----
@@ -368,7 +368,7 @@ def wrong_id_answer_ignored():
     assert_eq(d["dns"]["exchangers"], [], "the spoofed exchanger is not used")
     assert_eq(d["attempts"], [], "nothing probed")
     assert_eq(r.rc, 3, "exit status")
-    assert r.elapsed < 1 + 2, "mxtrace ran %.1f s" % r.elapsed
+    assert_took(r, 1 + 2)
     assert 900 <= d["dns"]["mx_query"]["duration_ms"] <= 2000, "MX query %d ms" % d["dns"]["mx_query"]["duration_ms"]
     assert_eq([q["actions"] for q in f.queries("MX")], [["wrong_id"]], "one MX query")
     assert_eq(f.queries("A", "mx1.healthy.test"), [], "the spoofed target is never looked up")
@@ -388,7 +388,7 @@ def black_hole_resolver():
     assert_eq(d["verdict"]["status"], "unknown", "verdict")
     assert_eq(r.rc, 3, "exit status")
     assert_eq(d["attempts"], [], "nothing probed")
-    assert r.elapsed <= timeout * tries + 2, "mxtrace ran %.1f s (bound %d s)" % (r.elapsed, timeout * tries + 2)
+    assert_took(r, timeout * tries + 2)
     assert_eq(len(f.queries("MX", "blackhole.test")), tries, "one MX query per try")
 
 
@@ -408,8 +408,7 @@ def black_hole_total_time_three_tries():
     sent = [q["t"] - f.queries("MX")[0]["t"] for q in f.queries("MX")]
     assert_eq(len(sent), tries, "one MX query per try")
     bound = timeout * (2 ** tries - 1) + 2
-    assert r.elapsed <= bound, "mxtrace ran %.1f s (bound %d s); MX queries at +%s s" % (
-        r.elapsed, bound, ", +".join("%.1f" % x for x in sent))
+    assert_took(r, bound, "MX queries at +%s s; mxtrace ran" % ", +".join("%.1f" % x for x in sent))
 
 
 @test
@@ -425,7 +424,7 @@ def black_hole_stage_deadline():
     assert_in("dns.timeout", codes(d), "finding")
     assert_eq(r.rc, 3, "exit status")
     assert 19000 <= d["dns"]["duration_ms"] <= 21000, "DNS stage %d ms, want 20 s +- 1" % d["dns"]["duration_ms"]
-    assert r.elapsed <= 22, "mxtrace ran %.1f s" % r.elapsed
+    assert_took(r, 22)
 
 
 # ---- an IP literal written as an MX name ----
@@ -526,13 +525,13 @@ def garbage_answer():
     assert_in("dns.error", codes(d), "finding")
     assert_eq(d["attempts"], [], "nothing probed")
     assert_eq(r.rc, 3, "exit status")
-    assert r.elapsed < 5, "mxtrace ran %.1f s" % r.elapsed
+    assert_took(r, 5)
     # Random bytes with a wrong ID and no question: dropped, then a timeout.
     d2 = r2.json
     assert_eq(d2["dns"]["mx_query"]["status"], "timeout", "noise only")
     assert_in("dns.timeout", codes(d2), "finding")
     assert_eq(r2.rc, 3, "exit status")
-    assert r2.elapsed < 1 + 2, "mxtrace ran %.1f s" % r2.elapsed
+    assert_took(r2, 1 + 2)
 
 
 @test
