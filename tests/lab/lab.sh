@@ -834,11 +834,13 @@ start_opensmtpd() {
 }
 
 # Wait until every expected listener is up and nsd has loaded its zones.
+# The deadline is in seconds of wall time (MXT_LAB_READY_S, default 60):
+# ~35 daemons start at once, on a loaded 2-core machine that takes a while.
 wait_ready() {
 	local want=("$(listen_key "$AUTH" 53)" "$(listen_key "$RESOLVER" 53)"
 	    "$(listen_key "$AUTH_INSECURE" 53)" "$(listen_key "$WEB" 443)")
 	local spec name addr missing i have
-	local port ports
+	local port ports limit=${MXT_LAB_READY_S:-60} t0=$SECONDS
 	for spec in "${MTAS[@]}"; do
 		IFS='|' read -r name addr _ <<<"$spec"
 		want+=("$(listen_key "$addr" 25)")
@@ -849,7 +851,7 @@ wait_ready() {
 			want+=("$(listen_key "$addr" "$port")")
 		done
 	done
-	for ((i = 0; i < 200; i++)); do
+	while :; do
 		have=$("${NSX[@]}" ss -Hltn | awk '{ print $4 }')
 		missing=()
 		for addr in "${want[@]}"; do
@@ -860,9 +862,10 @@ wait_ready() {
 		    grep -q 'nsd started' "$RUN/dns/nsd-insecure.log" 2>/dev/null; then
 			return 0
 		fi
-		sleep 0.05
+		((SECONDS - t0 < limit)) || break
+		sleep 0.1
 	done
-	die "not ready after 10 s; missing listeners: ${missing[*]:-none}"
+	die "not ready after $limit s; missing listeners: ${missing[*]:-none}"
 }
 
 # EXIT trap of "up": tear down whatever was started, keep the logs.
