@@ -157,10 +157,25 @@ def two_hundred_targets_at_once():
             assert_eq(sorted(f["code"] for f in d["findings"]), ["delivery.ok", "tls.not_offered"],
                       "line %d: delivered" % n)
         assert_eq(d["verdict"]["status"], want[kind], "line %d (%s) verdict: %s" % (n, kind, [f["code"] for f in d["findings"]]))
-    print("  200 targets in %.2f s; per-address peaks %s" %
-          (elapsed, {k: v["max_open"] for k, v in count.items()}))
+    # The process's own start-up and exit (ASan's leak check: seconds on a
+    # loaded machine) are not the batch's work: an empty batch measures them.
+    empty = os.path.join(_tmp, "none.txt")
+    open(empty, "w").close()
+    _, _, idle = batch(empty, "--resolver", DNS_ADDR)
+    total = sum(d["duration_ms"] for d in docs) / 1000
+    print("  200 targets in %.2f s (an empty batch %.2f s, the targets' durations add up to "
+          "%.1f s); per-address peaks %s" %
+          (elapsed, idle, total, {k: v["max_open"] for k, v in count.items()}))
+    # Concurrency, by the targets' own clocks: their durations add up to
+    # many times the wall time (~20 x measured).  That ratio holds on a
+    # loaded machine, where every duration stretches alike; the wall time
+    # itself gets harness.PROCESS_SLACK (a load of 34 took 11.8 s).
+    assert elapsed < total / 8, "200 targets took %.1f s, their durations add up to %.1f s" % (
+        elapsed, total)
     longest = max(CONNECT_S, BANNER_S)
-    assert elapsed < 3 * longest, "200 targets took %.1f s (> 3 x %d s)" % (elapsed, longest)
+    assert elapsed - idle < 3 * longest + harness.PROCESS_SLACK, \
+        "200 targets took %.1f s - %.1f s (> 3 x %d s + %.0f s)" % (
+            elapsed, idle, longest, harness.PROCESS_SLACK)
     for addr, st in count.items():
         assert st["max_open"] <= PER_ADDRESS, "%s saw %d connections at once" % (addr, st["max_open"])
     assert_eq(sum(count[x]["connections"] for x in OK_ADDRS), 150, "one connection per healthy target")
