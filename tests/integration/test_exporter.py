@@ -339,7 +339,7 @@ scrape_configs:
                 break
             time.sleep(1)
         assert_eq(sorted(v for v in ups.values()), ["1"] * 4, "every scrape is up: %r" % ups)
-        # The exporter's /metrics is scraped on its own 2 s schedule, which may
+        # The exporter's /metrics is scraped on its own schedule, which may
         # fall before the slowest probe (firewalled.test) ends: wait for a
         # later scrape instead of reading the first one.
         res = []
