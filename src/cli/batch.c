@@ -5,7 +5,10 @@
  * and reported), the skip itself bounded (MXT_BATCH_SKIP_MAX: a file with
  * no newline, such as /dev/zero, ends the input), and every line checked
  * the way the command line's TARGET is (options.c).  It parses; it does not
- * probe.
+ * probe.  A pipe or a terminal (standard input from another program) is
+ * read without blocking once batch_nonblock() is called: batch_next() then
+ * says "no whole line yet" and keeps the partial line for the next call, so
+ * the caller's event loop waits for the input with everything else.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +29,18 @@
 struct batch {
 	int fd;
 	int own_fd;
+	int nonblock;	 /* batch_nonblock() set O_NONBLOCK on fd */
+	int saved_flags; /* fd's flags before, restored by batch_close() */
 	long total;
 	size_t lineno;
 	int eof;
 	int stopped; /* no newline within MXT_BATCH_SKIP_MAX: the rest is not read */
 	char buf[BATCH_READ];
 	size_t pos, len;
+	/* The line being read, kept across calls that return BATCH_AGAIN. */
+	char line[MXT_BATCH_LINE_MAX + 1];
+	size_t llen, skipped;
+	int too_long, got;
 };
 
 /* Count the lines a regular file holds targets on (not blank, not '#'),
@@ -103,7 +112,33 @@ batch_total(const struct batch *b)
 	return b->total;
 }
 
-/* One input byte, or -1 at the end (or on a read error). */
+int
+batch_fd(const struct batch *b)
+{
+	return b->fd;
+}
+
+int
+batch_nonblock(struct batch *b)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(b->fd, &st) != 0 || S_ISREG(st.st_mode))
+		return -1; /* a regular file never blocks (and epoll refuses it) */
+	fl = fcntl(b->fd, F_GETFL);
+	if (fl < 0 || fcntl(b->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	b->saved_flags = fl;
+	b->nonblock = 1;
+	return 0;
+}
+
+#define BYTE_EOF (-1)
+#define BYTE_AGAIN (-2)
+
+/* One input byte, BYTE_EOF at the end (or on a read error), or BYTE_AGAIN
+ * when a non-blocking input has nothing more yet. */
 static int
 next_byte(struct batch *b)
 {
@@ -111,13 +146,15 @@ next_byte(struct batch *b)
 
 	if (b->pos == b->len) {
 		if (b->eof)
-			return -1;
+			return BYTE_EOF;
 		do
 			r = read(b->fd, b->buf, sizeof(b->buf));
 		while (r < 0 && errno == EINTR);
+		if (r < 0 && b->nonblock && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return BYTE_AGAIN;
 		if (r <= 0) {
 			b->eof = 1;
-			return -1;
+			return BYTE_EOF;
 		}
 		b->pos = 0;
 		b->len = (size_t)r;
@@ -144,28 +181,33 @@ set_error(struct batch_item *it, const char *line, size_t len, const char *why)
 int
 batch_next(struct batch *b, struct batch_item *it)
 {
-	char line[MXT_BATCH_LINE_MAX + 1];
-
 	memset(it, 0, sizeof(*it));
 	while (!b->stopped) {
-		size_t len = 0, skipped = 0, start, end, i;
-		int c, too_long = 0, got = 0;
+		char *line = b->line;
+		size_t len, start, end, i;
+		int c;
 		char e[400];
 
 		while ((c = next_byte(b)) >= 0 && c != '\n') {
-			got = 1;
-			if (len < MXT_BATCH_LINE_MAX) {
-				line[len++] = (char)c;
+			b->got = 1;
+			if (b->llen < MXT_BATCH_LINE_MAX) {
+				line[b->llen++] = (char)c;
 			} else {
-				too_long = 1;
-				if (++skipped > MXT_BATCH_SKIP_MAX) {
+				b->too_long = 1;
+				if (++b->skipped > MXT_BATCH_SKIP_MAX) {
 					b->stopped = 1;
 					break;
 				}
 			}
 		}
-		if (c < 0 && !got)
+		if (c == BYTE_AGAIN)
+			return BATCH_AGAIN; /* the partial line stays in b */
+		if (c == BYTE_EOF && !b->got)
 			return 0;
+		/* A whole line (or the last one, or the stop): start afresh next time. */
+		len = b->llen;
+		b->llen = b->skipped = 0;
+		b->got = 0;
 		b->lineno++;
 		it->line = b->lineno;
 		if (b->stopped) {
@@ -174,9 +216,10 @@ batch_next(struct batch *b, struct batch_item *it)
 			    "the rest of the input is not read");
 			return 1;
 		}
-		if (too_long) {
+		if (b->too_long) {
 			char why[96];
 
+			b->too_long = 0;
 			snprintf(
 			    why, sizeof(why), "too long (more than %d bytes)", MXT_BATCH_LINE_MAX);
 			set_error(it, line, 64, why);
@@ -231,6 +274,8 @@ batch_close(struct batch *b)
 {
 	if (b == NULL)
 		return;
+	if (b->nonblock) /* standard input is shared with whoever started us */
+		(void)fcntl(b->fd, F_SETFL, b->saved_flags);
 	if (b->own_fd)
 		close(b->fd);
 	free(b);

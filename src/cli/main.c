@@ -91,6 +91,8 @@ struct cli {
 	struct mxt_engine *e;
 	struct batch *batch;   /* --batch, or NULL for the one TARGET */
 	struct batch_item one; /* the command line's TARGET */
+	int input_fd;	       /* the batch read without blocking, else -1 */
+	int watching;	       /* input_fd is watched for the next line */
 	int one_started;
 	size_t inflight, max_inflight;
 	size_t ndone;
@@ -283,7 +285,20 @@ on_target_done(struct mxt_target *t, void *arg)
 		progress_draw(c);
 }
 
-/* Start targets while there is room: they begin as capacity frees. */
+/* The batch input has a line (or its end) to read: go on starting. */
+static void
+on_input(struct mxt_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct cli *c = arg;
+
+	mxt_loop_unwatch(loop, fd);
+	c->watching = 0;
+	start_next(c);
+}
+
+/* Start targets while there is room: they begin as capacity frees, and as
+ * lines arrive on a pipe (read from the loop, never blocking the targets
+ * already running). */
 static void
 start_next(struct cli *c)
 {
@@ -292,7 +307,19 @@ start_next(struct cli *c)
 		struct mxt_target *t;
 
 		if (c->batch != NULL) {
-			if (batch_next(c->batch, &it) == 0)
+			int r = batch_next(c->batch, &it);
+
+			if (r == BATCH_AGAIN && !c->watching) {
+				if (mxt_loop_watch(mxt_engine_loop(c->e), c->input_fd, MXT_EV_READ,
+					on_input, c) < 0) {
+					fail("cannot watch the --batch input: %s", strerror(errno));
+					c->code = MXT_EXIT_SOFTWARE;
+					c->failed = 1;
+					return;
+				}
+				c->watching = 1;
+			}
+			if (r != 1)
 				return;
 		} else {
 			if (c->one_started)
@@ -453,6 +480,16 @@ run_main(int argc, char **argv, int *nagios)
 	c.max_inflight = (size_t)(cfg.concurrency > 0 ? cfg.concurrency : 1) * TARGETS_PER_SLOT;
 	c.start = mxt_now_ms();
 	c.progress = c.batch != NULL && !cfg.quiet && cfg.verbose == 0 && isatty(STDERR_FILENO);
+	c.input_fd = -1;
+	/* A pipe (--batch -, a FIFO) is read from the loop: a slow producer
+	 * must not stall the targets already running.  Only when epoll takes
+	 * the descriptor (it refuses regular files and /dev/null). */
+	if (c.batch != NULL &&
+	    mxt_loop_watch(mxt_engine_loop(c.e), batch_fd(c.batch), 0, on_input, &c) == 0) {
+		mxt_loop_unwatch(mxt_engine_loop(c.e), batch_fd(c.batch));
+		if (batch_nonblock(c.batch) == 0)
+			c.input_fd = batch_fd(c.batch);
+	}
 	start_next(&c);
 	if (c.progress)
 		mxt_timer_arm(mxt_engine_loop(c.e), &c.tick, c.start + PROGRESS_MS, on_tick, &c);
@@ -461,6 +498,8 @@ run_main(int argc, char **argv, int *nagios)
 		c.code = MXT_EXIT_SOFTWARE;
 	}
 	mxt_timer_cancel(mxt_engine_loop(c.e), &c.tick);
+	if (c.watching) /* stopped early (a write error) */
+		mxt_loop_unwatch(mxt_engine_loop(c.e), c.input_fd);
 	progress_erase(&c);
 	/* An empty batch is an empty run: exit 0. */
 	code = c.code < 0 ? 0 : c.code;

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 import harness
-from harness import MXTRACE, NS, ROOT, assert_eq, main, test, validate
+from harness import MXTRACE, NS, ROOT, assert_eq, assert_in, main, test, validate
 
 PY = "/usr/bin/python3"
 FAKEDNS = os.path.join(ROOT, "tests", "fake", "fakedns.py")
@@ -202,6 +202,66 @@ def stdin_with_dash():
     assert_eq(sorted((d["target"]["line"], d["verdict"]["status"]) for d in docs),
               [(1, "critical"), (2, "unknown")], "records from standard input")
     assert_eq(p.returncode, 2, "worst verdict")
+
+
+def read_record(p, deadline):
+    """One NDJSON line from p.stdout before the monotonic deadline, or None."""
+    buf = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        ch = os.read(p.stdout.fileno(), 1)
+        if not ch:
+            break
+        buf += ch
+        if ch == b"\n":
+            return json.loads(buf)
+    return None
+
+
+@test
+def stdin_read_on_the_loop():
+    """--batch - from a slow producer: the first line's record comes out
+    while the producer has not written the rest (stdin is read from the
+    event loop, not with a blocking read); a line split across two writes
+    is one target; a bad line is its own record with its line number."""
+    cmd = ["ip", "netns", "exec", NS, MXTRACE, "--allow-loopback", "--batch", "-"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(b"nosuch.test\n")
+        p.stdin.flush()
+        first = read_record(p, time.monotonic() + 60)
+        assert first is not None, "no record for line 1 while stdin stays open"
+        validate(first)
+        assert_eq((first["target"]["line"], first["target"]["input"]), (1, "nosuch.test"),
+                  "first record")
+        assert p.poll() is None, "mxtrace ended before its input did"
+        p.stdin.write(b"nosuch")  # half a line: kept until its newline comes
+        p.stdin.flush()
+        time.sleep(0.2)  # not a race: the record below is asserted either way
+        out, err = p.communicate(b"2.test\nbad..test\n", timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    for bad in (b"AddressSanitizer", b"LeakSanitizer", b"runtime error:"):
+        assert bad not in err, err[-800:]
+    rest = [json.loads(x) for x in out.decode().splitlines()]
+    for d in rest:
+        validate(d)
+    assert_eq(sorted((d["target"]["line"], d["target"]["input"]) for d in rest),
+              [(2, "nosuch2.test"), (3, "bad..test")], "records after the first")
+    bad = [d for d in rest if d["target"]["line"] == 3][0]
+    assert_in("target.invalid", [f["code"] for f in bad["findings"]], "line 3 finding")
+    assert_eq(p.returncode, 2, "worst verdict (critical: NXDOMAIN)")
+
+
+@test
+def empty_stdin_is_an_empty_run():
+    p, docs, _ = batch("-", stdin=b"")
+    assert_eq((p.returncode, docs), (0, []), "exit 0, no record")
 
 
 @test
