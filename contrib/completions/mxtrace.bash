@@ -11,7 +11,7 @@ _mxtrace()
 
 	# Every option.
 	local opts='--from --to --server --port --submission --source --ehlo
-		--allow-loopback --egress-ip -4 --ipv4 -6 --ipv6 --starttls
+		--allow-loopback --egress-ip --egress-check -4 --ipv4 -6 --ipv6 --starttls
 		--tls-on-connect --ca-file --cert-warn-days --user --password-file --auth
 		--allow-plaintext-auth --send --body --body-file --size --quit-after
 		--resolver --dns-timeout --dns-tries --timeout-connect --timeout-banner
@@ -22,7 +22,7 @@ _mxtrace()
 	# Options that take an argument, by how it is completed.
 	local file_args='--ca-file --password-file --body-file --batch --config'
 	local host_args='--server'
-	local text_args='--from --to --port --source --ehlo --egress-ip
+	local text_args='--from --to --port --source --ehlo --egress-ip --egress-check
 		--cert-warn-days --user --body --size --resolver --dns-timeout
 		--dns-tries --timeout-connect --timeout-banner --timeout-command -t
 		--timeout-total -w --warning -c --critical -D --cert-days

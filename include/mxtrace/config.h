@@ -12,6 +12,12 @@
 
 #include "mxtrace/range.h"
 
+/* A host (name or address) and a port; port 0: the default. */
+struct mxt_hostport {
+	char *host;
+	int port;
+};
+
 /* Warn when the server certificate expires within this many days. */
 #define MXT_CERT_WARN_DAYS_DEFAULT 14
 
@@ -99,6 +105,12 @@ struct mxt_config {
 	size_t ndnsbl;
 	int no_dnsbl; /* --no-dnsbl: ask no blocklist at all */
 	int no_spf;   /* --no-spf: no SPF or DMARC check */
+	/* --egress-check HOST[:PORT] (repeatable): reference exchangers whose
+	 * port 25 is tried when every port-25 connect timed out; none given:
+	 * the built-in list, against the real DNS only (docs/mxtrace.1). */
+	struct mxt_hostport *egress_check;
+	size_t negress_check;
+	int egress_check_none; /* --egress-check none: no reference check at all */
 	/* Nagios plugin thresholds (--format nagios, docs/mxtrace.1). */
 	struct mxt_range warn_time; /* -w RANGE: the run's time in seconds */
 	struct mxt_range crit_time; /* -c RANGE */

@@ -67,6 +67,11 @@
  * smtpd_client_connection_count_limit, default 50; many providers far less)
  * and answer "421 too many connections" past it. */
 #define MXT_PER_ADDRESS_DEFAULT 4
+/* --egress-check: at most this many reference exchangers; a finished
+ * reference check is reused by the run's later targets for this long
+ * instead of connecting to the same hosts again. */
+#define MXT_EGRESS_CHECK_MAX 8
+#define MXT_REFCHECK_REUSE_MS 60000
 /* --batch input: a line longer than this is a target.invalid record (a
  * domain is at most 253 octets, RFC 5321 §4.5.3.1 path 256); past
  * MXT_BATCH_SKIP_MAX octets without a newline the input is not a list of

@@ -66,5 +66,47 @@ void mxt_probe_ehlo_ready(struct mxt_probe *pr);
  * attempts record "deadline"), start nothing new; done follows from the
  * loop. */
 void mxt_probe_cancel(struct mxt_probe *pr);
+/* Call hook(t, arg) when the probe finds every port-25 connect timed out
+ * and starts its canaries, so a reference check can run alongside them. */
+void mxt_probe_on_all_timeout(
+    struct mxt_probe *pr, void (*hook)(struct mxt_target *t, void *arg), void *arg);
+
+/* ---- the egress reference check (reference.c), shared by a run's targets ---- */
+
+struct mxt_resolver;
+struct mxt_refcheck;
+/* A place in a check's list of waiters, owned by the waiter. */
+struct mxt_refcheck_waiter {
+	struct mxt_refcheck_waiter *next;
+	void (*cb)(void *arg);
+	void *arg;
+	int queued;
+};
+
+/* A check of port 25 (or the given port) of hosts, connect only, each
+ * through gate, bound to source (may be NULL), within t_connect ms after
+ * its name's A lookup through res.  builtin: the hosts are mxtrace's
+ * built-in list (recorded as such).  Free with mxt_refcheck_free() after
+ * the resolver is gone (its lookups call back until then). */
+struct mxt_refcheck *mxt_refcheck_new(struct mxt_loop *loop, struct mxt_resolver *res,
+    struct mxt_gate *gate, SSL_CTX *ctx, const struct mxt_hostport *hosts, size_t n, int builtin,
+    const char *source, int64_t t_connect);
+void mxt_refcheck_free(struct mxt_refcheck *rc);
+/* Whether rc was made for these arguments. */
+int mxt_refcheck_matches(const struct mxt_refcheck *rc, const struct mxt_hostport *hosts, size_t n,
+    int builtin, const char *source, int64_t t_connect);
+/* Queue w: cb(arg) runs once, from the loop, when the check has a result
+ * (started now unless it runs already or finished recently). */
+void mxt_refcheck_wait(
+    struct mxt_refcheck *rc, struct mxt_refcheck_waiter *w, void (*cb)(void *arg), void *arg);
+void mxt_refcheck_unwait(struct mxt_refcheck *rc, struct mxt_refcheck_waiter *w);
+/* Copy the result into t (t->egress_refs, owned by t). */
+void mxt_refcheck_copy(const struct mxt_refcheck *rc, struct mxt_target *t);
+/* The built-in reference list (large providers' exchangers, docs/mxtrace.1);
+ * *n gets its length.  Static storage. */
+const struct mxt_hostport *mxt_refcheck_builtin(size_t *n);
+/* Whether a is a public unicast address: not loopback, private (RFC 1918,
+ * RFC 4193), shared (RFC 6598), link-local, documentation or unspecified. */
+int mxt_address_public(const struct mxt_address *a);
 
 #endif

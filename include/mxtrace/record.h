@@ -593,6 +593,23 @@ struct mxt_request {
 	int dns_timeout_ms, dns_tries;
 	int no_dane;	/* --no-dane: DANE not looked at */
 	int no_mta_sts; /* --no-mta-sts: MTA-STS and TLS-RPT not looked at */
+	/* --egress-check: the reference exchangers asked for (none: the
+	 * built-in list may be used), or egress_check_none. */
+	struct mxt_hostport *egress_check;
+	size_t negress_check;
+	int egress_check_none;
+};
+
+/* One reference exchanger's port 25, tried because every port-25 connect
+ * of the target timed out (--egress-check; src/probe/reference.c). */
+struct mxt_egress_ref {
+	char *host; /* as given: a name or an address */
+	int port;
+	char address[46];	      /* the address connected to; "" when none was found */
+	enum mxt_conn_status connect; /* NOT_TRIED: no address (see error) */
+	int connect_errno;
+	int64_t connect_ms;
+	char *error; /* why no connect was tried, or NULL */
 };
 
 struct mxt_target {
@@ -618,6 +635,11 @@ struct mxt_target {
 	int deadline_reached;	    /* the run's overall deadline (--timeout-total) ended it */
 	size_t input_line; /* line of the --batch input (1-based), 0 for the command line */
 	char *input_error; /* why the input is not a target (no stage runs), or NULL */
+	/* The reference check (--egress-check), when it ran: what each
+	 * reference's port 25 did; builtin: the built-in list was used. */
+	struct mxt_egress_ref *egress_refs;
+	size_t negress_refs;
+	int egress_refs_builtin;
 };
 
 /* Stable names for enums (JSON values); "unknown" for a value out of range. */

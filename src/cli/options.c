@@ -42,6 +42,7 @@ static int opt_ehlo(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_resolver(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_listen(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_dnsbl(struct opt_ctx *c, const char *arg, FILE *out);
+static int opt_egress_check(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_warning(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_critical(struct opt_ctx *c, const char *arg, FILE *out);
 static int opt_cert_days(struct opt_ctx *c, const char *arg, FILE *out);
@@ -123,6 +124,12 @@ const struct opt_row mxt_opt_rows[OPT_COUNT] = {
 	  .help = "probe MX hosts that resolve to loopback (test labs)" },
 	[OPT_EGRESS_IP] = { .name = "egress-ip", .arg = "ADDR", .group = GRP_CONNECTION,
 	  .kind = OPT_K_IP, FIELD(egress_ip), .help = "address servers see when behind NAT" },
+	[OPT_EGRESS_CHECK] = { .name = "egress-check", .arg = "HOST[:PORT]",
+	  .group = GRP_CONNECTION, .kind = OPT_K_CUSTOM, FIELD(egress_check),
+	  .handler = opt_egress_check,
+	  .help = "when every port-25 connect times out, try port 25 of this exchanger too "
+	  "(repeatable; 'none': no check; default: Gmail's, Outlook's and Yahoo's, real DNS "
+	  "only)" },
 	[OPT_IPV4] = { .letter = '4', .name = "ipv4", .group = GRP_CONNECTION, .kind = OPT_K_SET,
 	  FIELD(family), .set = MXT_FAMILY_V4, .help = "use IPv4 only" },
 	[OPT_IPV6] = { .letter = '6', .name = "ipv6", .group = GRP_CONNECTION, .kind = OPT_K_SET,
@@ -379,6 +386,33 @@ opt_dnsbl(struct opt_ctx *c, const char *arg, FILE *out)
 	}
 	cfg->dnsbl = mxt_xreallocarray(cfg->dnsbl, cfg->ndnsbl + 1, sizeof(*cfg->dnsbl));
 	cfg->dnsbl[cfg->ndnsbl++] = zone;
+	return 0;
+}
+
+/* --egress-check HOST[:PORT] (repeatable), or "none": the reference
+ * exchangers (src/probe/reference.c); at most MXT_EGRESS_CHECK_MAX. */
+static int
+opt_egress_check(struct opt_ctx *c, const char *arg, FILE *out)
+{
+	struct mxt_config *cfg = c->cfg;
+	char *host;
+	int port;
+
+	(void)out;
+	if (strcmp(arg, "none") == 0) {
+		cfg->egress_check_none = 1;
+		return 0;
+	}
+	if (mxt_opt_hostport(c, arg, 0, &host, &port) != 0)
+		return -1;
+	if (cfg->negress_check >= MXT_EGRESS_CHECK_MAX) {
+		free(host);
+		return mxt_opt_fail(c, "at most %d --egress-check hosts", MXT_EGRESS_CHECK_MAX);
+	}
+	cfg->egress_check = mxt_xreallocarray(
+	    cfg->egress_check, cfg->negress_check + 1, sizeof(*cfg->egress_check));
+	cfg->egress_check[cfg->negress_check].host = host;
+	cfg->egress_check[cfg->negress_check++].port = port;
 	return 0;
 }
 

@@ -70,5 +70,8 @@ mxt_config_free(struct mxt_config *c)
 	for (i = 0; i < c->ndnsbl; i++)
 		free(c->dnsbl[i]);
 	free(c->dnsbl);
+	for (i = 0; i < c->negress_check; i++)
+		free(c->egress_check[i].host);
+	free(c->egress_check);
 	mxt_config_init(c);
 }

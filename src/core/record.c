@@ -489,6 +489,11 @@ mxt_target_free(struct mxt_target *t)
 	free(t->rcpts);
 	mxt_request_free(&t->request);
 	free(t->input_error);
+	for (i = 0; i < t->negress_refs; i++) {
+		free(t->egress_refs[i].host);
+		free(t->egress_refs[i].error);
+	}
+	free(t->egress_refs);
 	free(t->dns.resolver);
 	query_free(&t->dns.q_mx);
 	for (i = 0; i < t->dns.nmx; i++) {

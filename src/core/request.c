@@ -40,6 +40,17 @@ mxt_request_from_config(struct mxt_request *req, const struct mxt_config *cfg)
 	req->dns_tries = cfg->dns_tries;
 	req->no_dane = cfg->no_dane;
 	req->no_mta_sts = cfg->no_mta_sts;
+	req->egress_check_none = cfg->egress_check_none;
+	if (cfg->negress_check > 0) {
+		size_t i;
+
+		req->egress_check = mxt_xcalloc(cfg->negress_check, sizeof(*req->egress_check));
+		for (i = 0; i < cfg->negress_check; i++) {
+			req->egress_check[i].host = mxt_xstrdup(cfg->egress_check[i].host);
+			req->egress_check[i].port = cfg->egress_check[i].port;
+		}
+		req->negress_check = cfg->negress_check;
+	}
 }
 
 void
@@ -50,6 +61,9 @@ mxt_request_free(struct mxt_request *req)
 	free(req->auth_mech);
 	free(req->source);
 	free(req->ehlo);
+	for (size_t i = 0; i < req->negress_check; i++)
+		free(req->egress_check[i].host);
+	free(req->egress_check);
 	memset(req, 0, sizeof(*req));
 }
 

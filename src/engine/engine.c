@@ -35,9 +35,19 @@ struct mxt_engine {
 	struct mxt_gate *gate; /* --concurrency and --per-address, over all targets */
 	uint64_t rng;	       /* equal-preference MX shuffle (RFC 5321 §5.1), shared */
 	size_t nruns;
+	struct mxt_refcheck **checks; /* --egress-check, shared by the runs (reference.c) */
+	size_t nchecks;
 };
 
-enum run_stage { RUN_DNS = 0, RUN_IDENTITY, RUN_PROBE, RUN_EGRESS_ID, RUN_REPUTATION, RUN_REPORT };
+enum run_stage {
+	RUN_DNS = 0,
+	RUN_IDENTITY,
+	RUN_PROBE,
+	RUN_EGRESS_REF,
+	RUN_EGRESS_ID,
+	RUN_REPUTATION,
+	RUN_REPORT
+};
 
 struct mxt_run {
 	struct mxt_engine *e;
@@ -52,7 +62,9 @@ struct mxt_run {
 	int probe_pending, identity_pending;
 	int64_t start, hard; /* monotonic ms */
 	int cancelled;
-	struct mxt_timer later; /* the report stage runs from a fresh loop turn */
+	struct mxt_timer later;	 /* the report stage runs from a fresh loop turn */
+	struct mxt_refcheck *rc; /* the reference check this run waits for */
+	struct mxt_refcheck_waiter rw;
 };
 
 static int64_t
@@ -119,6 +131,10 @@ mxt_engine_free(struct mxt_engine *e)
 	if (e->ctx != NULL)
 		SSL_CTX_free(e->ctx);
 	mxt_resolver_free(e->res);
+	/* After the resolver: its lookups called back into the checks. */
+	for (size_t i = 0; i < e->nchecks; i++)
+		mxt_refcheck_free(e->checks[i]);
+	free(e->checks);
 	mxt_gate_free(e->gate);
 	mxt_loop_free(e->loop);
 	free(e);
@@ -226,6 +242,8 @@ log_probe(const struct mxt_target *t)
 static void on_dns(struct mxt_target *t, void *arg);
 static void on_identity(struct mxt_target *t, void *arg);
 static void on_probe(struct mxt_target *t, void *arg);
+static void on_all_timeout(struct mxt_target *t, void *arg);
+static void step_after_probe(struct mxt_run *run);
 static void on_egress_identity(struct mxt_target *t, void *arg);
 static void after_probe(struct mxt_run *run);
 static void on_reputation(struct mxt_target *t, void *arg);
@@ -238,6 +256,8 @@ on_report(struct mxt_loop *loop, void *arg)
 	struct mxt_target *t = run->t;
 
 	run->stage = RUN_REPORT;
+	if (run->rc != NULL)
+		mxt_refcheck_unwait(run->rc, &run->rw);
 	if (mxt_classify(t) < 0)
 		mxt_log(0, "%s: out of memory while classifying", t->input);
 	t->duration_ms = mxt_now_ms() - run->start;
@@ -301,6 +321,8 @@ on_dns(struct mxt_target *t, void *arg)
 	run->probe = mxt_probe_run(
 	    run->e->loop, run->e->ctx, run->e->gate, t, run->cfg, run->hard, on_probe, run);
 	run->probe_pending = run->probe != NULL;
+	if (run->probe != NULL)
+		mxt_probe_on_all_timeout(run->probe, on_all_timeout, run);
 }
 
 static void
@@ -318,7 +340,7 @@ on_identity(struct mxt_target *t, void *arg)
 	if (run->probe_pending)
 		mxt_probe_ehlo_ready(run->probe); /* parked sessions send EHLO */
 	else
-		after_probe(run);
+		step_after_probe(run);
 }
 
 static void
@@ -329,8 +351,111 @@ on_probe(struct mxt_target *t, void *arg)
 	run->probe = NULL; /* freed by the probe stage when this returns */
 	run->probe_pending = 0;
 	log_probe(t);
-	if (!run->identity_pending)
+	step_after_probe(run);
+}
+
+/* ---- the egress reference check (--egress-check) ---- */
+
+/* The real DNS and the real Internet, as far as the run can tell: no
+ * --resolver, --server or --allow-loopback, and every port-25 attempt went
+ * to a public address.  Only then may the built-in list be used (a lab
+ * or a test never reaches it: their exchangers are on loopback). */
+static int
+real_internet(const struct mxt_run *run, const struct mxt_target *t)
+{
+	size_t i, n = 0;
+
+	if (run->cfg->resolver != NULL || run->cfg->server != NULL || run->cfg->allow_loopback)
+		return 0;
+	for (i = 0; i < t->nattempts; i++) {
+		if (t->attempts[i].canary)
+			continue;
+		if (!mxt_address_public(&t->attempts[i].addr))
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/* The reference check has a result: copied into the record; the run goes
+ * on if it was only waiting for that. */
+static void
+on_refcheck(void *arg)
+{
+	struct mxt_run *run = arg;
+
+	mxt_refcheck_copy(run->rc, run->t);
+	if (run->stage == RUN_EGRESS_REF) {
+		mxt_timer_cancel(run->e->loop, &run->later);
 		after_probe(run);
+	}
+}
+
+/* The run's deadline (or a cancel) while it waits for the reference check. */
+static void
+on_refcheck_deadline(struct mxt_loop *loop, void *arg)
+{
+	struct mxt_run *run = arg;
+
+	mxt_refcheck_unwait(run->rc, &run->rw);
+	after_probe(run);
+}
+
+/* Every port-25 connect of this target timed out (the probe starts its
+ * canaries now): start the reference check alongside, unless switched off
+ * (--egress-check none), or no list was given and this is not the real
+ * Internet. */
+static void
+on_all_timeout(struct mxt_target *t, void *arg)
+{
+	struct mxt_run *run = arg;
+	struct mxt_engine *e = run->e;
+	const struct mxt_config *cfg = run->cfg;
+	const struct mxt_hostport *hosts = cfg->egress_check;
+	size_t i, n = cfg->negress_check;
+	int builtin = 0;
+
+	if (cfg->egress_check_none || run->rc != NULL || run->cancelled)
+		return;
+	if (n == 0) {
+		if (!real_internet(run, t))
+			return;
+		hosts = mxt_refcheck_builtin(&n);
+		builtin = 1;
+	}
+	for (i = 0; i < e->nchecks; i++)
+		if (mxt_refcheck_matches(
+			e->checks[i], hosts, n, builtin, cfg->source, cfg->timeout_connect_ms))
+			break;
+	if (i == e->nchecks) {
+		e->checks = mxt_xreallocarray(e->checks, e->nchecks + 1, sizeof(*e->checks));
+		e->checks[e->nchecks++] = mxt_refcheck_new(e->loop, e->res, e->gate, e->ctx, hosts,
+		    n, builtin, cfg->source, cfg->timeout_connect_ms);
+	}
+	run->rc = e->checks[i];
+	mxt_log(1, "%s: every port-25 connect timed out: checking %zu reference exchanger(s)%s",
+	    t->input, n, builtin ? " (built-in list)" : "");
+	mxt_refcheck_wait(run->rc, &run->rw, on_refcheck, run);
+}
+
+/* The probe and the identity lookups are over: go on, once the reference
+ * check (running alongside the canaries) has its result too, waited for
+ * never past the run's deadline. */
+static void
+step_after_probe(struct mxt_run *run)
+{
+	if (run->probe_pending || run->identity_pending)
+		return;
+	if (run->rc != NULL && run->rw.queued) {
+		if (!run->cancelled && mxt_now_ms() < run->hard) {
+			run->stage = RUN_EGRESS_REF;
+			mxt_timer_arm(
+			    run->e->loop, &run->later, run->hard, on_refcheck_deadline, run);
+			return;
+		}
+		mxt_refcheck_unwait(run->rc, &run->rw);
+	}
+	after_probe(run);
 }
 
 /* Both the probe and the identity lookups are over. */
@@ -393,4 +518,7 @@ mxt_run_cancel(struct mxt_run *run)
 	 * the DNS stage's); the probe stage is aborted now. */
 	if (run->stage == RUN_PROBE && run->probe != NULL)
 		mxt_probe_cancel(run->probe);
+	/* Waiting for the reference check: stop now, from the loop. */
+	if (run->stage == RUN_EGRESS_REF)
+		mxt_timer_arm(run->e->loop, &run->later, run->hard, on_refcheck_deadline, run);
 }

@@ -39,6 +39,8 @@ struct mxt_probe {
 	struct mxt_timer deadline;
 	int finished;
 	int aborting; /* inside on_deadline: connections finish one by one */
+	void (*on_all_timeout)(struct mxt_target *t, void *arg); /* may be NULL */
+	void *hook_arg;
 };
 
 static void start_some(struct mxt_probe *pr);
@@ -328,9 +330,11 @@ on_idle(struct mxt_loop *loop, void *arg)
 
 	if (!pr->retry_phase && !pr->canary_phase && !pr->cfg->send && !pr->aborted)
 		start_phase(pr, plan_plaintext_retries);
-	else if (need_canary(pr))
+	else if (need_canary(pr)) {
+		if (pr->on_all_timeout != NULL)
+			pr->on_all_timeout(pr->t, pr->hook_arg);
 		start_phase(pr, plan_canaries);
-	else
+	} else
 		all_done(pr);
 }
 
@@ -435,4 +439,12 @@ mxt_probe_cancel(struct mxt_probe *pr)
 	pr->hard = mxt_now_ms();
 	/* From the loop, so done never runs inside the caller. */
 	mxt_timer_arm(pr->loop, &pr->deadline, pr->hard, on_deadline, pr);
+}
+
+void
+mxt_probe_on_all_timeout(
+    struct mxt_probe *pr, void (*hook)(struct mxt_target *t, void *arg), void *arg)
+{
+	pr->on_all_timeout = hook;
+	pr->hook_arg = arg;
 }

@@ -63,6 +63,8 @@ mxt_classify(struct mxt_target *t)
 	mxt_egress_detect(c);
 	if (c->eg.blocked)
 		mxt_egress_emit(c);
+	else if (c->eg.ref_open != NULL)
+		mxt_egress_emit_open(c);
 	for (i = 0; i < t->nattempts; i++)
 		mxt_classify_attempt(c, &t->attempts[i], &out[i]);
 	mxt_classify_transport(c);

@@ -107,6 +107,10 @@ struct egress {
 	size_t nlocal; /* of which a local firewall rule denied */
 	size_t nhosts; /* distinct exchangers among them */
 	int finding;   /* index of the connect.egress_blocked finding, -1 */
+	/* The reference check (--egress-check): how many references there
+	 * were and how many timed out; the first that connected, or NULL. */
+	size_t nref, nref_timeout;
+	const struct mxt_egress_ref *ref_open;
 };
 
 struct ctx {
@@ -170,6 +174,7 @@ void mxt_classify_client(struct ctx *c);
 
 void mxt_egress_detect(struct ctx *c);
 void mxt_egress_emit(struct ctx *c);
+void mxt_egress_emit_open(struct ctx *c);
 /* True if the egress finding already explains this attempt's failure. */
 int mxt_egress_explains(const struct ctx *c, const struct mxt_attempt *a);
 

@@ -572,7 +572,7 @@ static cJSON *
 request_json(const struct mxt_target *t)
 {
 	const struct mxt_request *r = &t->request;
-	cJSON *o = cJSON_CreateObject(), *rc = cJSON_CreateArray(), *au, *to;
+	cJSON *o = cJSON_CreateObject(), *rc = cJSON_CreateArray(), *au, *to, *eg, *hosts;
 	size_t i;
 
 	add_str(o, "sender", t->sender);
@@ -612,7 +612,50 @@ request_json(const struct mxt_target *t)
 	cJSON_AddNumberToObject(to, "dns", r->dns_timeout_ms);
 	cJSON_AddNumberToObject(to, "dns_tries", r->dns_tries);
 	cJSON_AddItemToObject(o, "timeouts_ms", to);
+	eg = cJSON_CreateObject();
+	cJSON_AddStringToObject(eg, "mode",
+	    r->egress_check_none       ? "none"
+		: r->negress_check > 0 ? "list"
+				       : "builtin");
+	hosts = cJSON_CreateArray();
+	for (i = 0; i < r->negress_check; i++) {
+		cJSON *h = cJSON_CreateObject();
+
+		add_str(h, "host", r->egress_check[i].host);
+		cJSON_AddNumberToObject(
+		    h, "port", r->egress_check[i].port > 0 ? r->egress_check[i].port : 25);
+		cJSON_AddItemToArray(hosts, h);
+	}
+	cJSON_AddItemToObject(eg, "hosts", hosts);
+	cJSON_AddItemToObject(o, "egress_check", eg);
 	return o;
+}
+
+/* What each reference exchanger's port did (--egress-check). */
+static cJSON *
+egress_refs_json(const struct mxt_target *t)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < t->negress_refs; i++) {
+		const struct mxt_egress_ref *r = &t->egress_refs[i];
+		cJSON *o = cJSON_CreateObject();
+
+		add_str(o, "host", r->host);
+		cJSON_AddNumberToObject(o, "port", r->port);
+		add_str(o, "address", r->address[0] != '\0' ? r->address : NULL);
+		cJSON_AddStringToObject(o, "connect", mxt_conn_status_name(r->connect));
+		cJSON_AddNumberToObject(o, "connect_ms", (double)r->connect_ms);
+		if (r->connect != MXT_CONN_OK && r->connect_errno != 0)
+			cJSON_AddStringToObject(o, "errno", strerror(r->connect_errno));
+		else
+			cJSON_AddNullToObject(o, "errno");
+		add_str(o, "error", r->error);
+		cJSON_AddBoolToObject(o, "builtin", t->egress_refs_builtin);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
 }
 
 static cJSON *
@@ -652,6 +695,7 @@ target_json(const struct mxt_target *t)
 	for (i = 0; i < t->nattempts; i++)
 		cJSON_AddItemToArray(at, attempt_json(t, &t->attempts[i]));
 	cJSON_AddItemToObject(o, "attempts", at);
+	cJSON_AddItemToObject(o, "egress_references", egress_refs_json(t));
 	for (i = 0; i < t->nfindings; i++) {
 		const struct mxt_finding *f = &t->findings[i];
 		cJSON *fo = cJSON_CreateObject();

@@ -234,6 +234,27 @@ target_families(struct mw *w, struct mxt_target *const *targets, size_t n)
 		sample(w, "mxtrace_tls_certificate_earliest_expiry_timestamp_seconds", targets[i]);
 		value_int(w, min);
 	}
+	family(w, "mxtrace_egress_references", NULL,
+	    "The reference check (--egress-check), when it ran: how many reference exchangers' "
+	    "port 25 ended each way (result: connected, refused, timeout, unreachable, error, "
+	    "not_tried).");
+	for (i = 0; i < n; i++) {
+		const struct mxt_target *t = targets[i];
+		static const enum mxt_conn_status each[] = {MXT_CONN_OK, MXT_CONN_REFUSED,
+		    MXT_CONN_TIMEOUT, MXT_CONN_UNREACHABLE, MXT_CONN_ERROR, MXT_CONN_NOT_TRIED};
+
+		if (t->negress_refs == 0)
+			continue;
+		for (j = 0; j < sizeof(each) / sizeof(each[0]); j++) {
+			long long c = 0;
+
+			for (k = 0; k < t->negress_refs; k++)
+				c += t->egress_refs[k].connect == each[j];
+			sample(w, "mxtrace_egress_references", t);
+			label(w, "result", mxt_conn_status_name(each[j]));
+			value_int(w, c);
+		}
+	}
 }
 
 static void

@@ -145,6 +145,27 @@ render_attempts(struct out *o, const struct mxt_target *t)
 		pr(o, "  software of %s: %s (%s says \"%s\")\n", t->attempts[i].addr.text,
 		    sw.product, sw.source, sw.match);
 	}
+	/* The reference check: every port-25 connect timed out. */
+	for (i = 0; i < t->negress_refs; i++) {
+		const struct mxt_egress_ref *r = &t->egress_refs[i];
+		char *host = mxt_escape_str(r->host, 64);
+		char *err = mxt_escape_str(r->error, 128);
+
+		if (i == 0)
+			pr(o, "  reference check (%s): port 25 of independent exchangers\n",
+			    t->egress_refs_builtin ? "built-in list" : "--egress-check");
+		if (r->connect == MXT_CONN_OK)
+			pr(o, "    %s %s:%d connected in %lld ms\n", host ? host : "?", r->address,
+			    r->port, (long long)r->connect_ms);
+		else if (r->connect == MXT_CONN_NOT_TRIED)
+			pr(o, "    %s port %d not tried: %s\n", host ? host : "?", r->port,
+			    err ? err : "no address");
+		else
+			pr(o, "    %s %s:%d %s after %lld ms\n", host ? host : "?", r->address,
+			    r->port, mxt_conn_status_name(r->connect), (long long)r->connect_ms);
+		free(host);
+		free(err);
+	}
 }
 
 static void

@@ -472,6 +472,8 @@ mxt_classify_verdict(struct ctx *c, const struct outcome *out)
 			mxt_sb_printf(&sum, " (port %d of ", c->eg.canary->port);
 			mxt_sb_where(&sum, t, c->eg.canary);
 			mxt_sb_puts(&sum, " connected)");
+		} else if (c->eg.nref > 0) {
+			mxt_sb_puts(&sum, " (port 25 of the reference exchangers timed out too)");
 		}
 		host = c->eg.canary != NULL ? mxt_mx_name(t, c->eg.canary) : NULL;
 		src = c->eg.finding;
@@ -521,6 +523,12 @@ mxt_classify_verdict(struct ctx *c, const struct outcome *out)
 	mxt_sb_printf(&sum, "mail to %s cannot be delivered: ", dom);
 	if (w.connect_fail == w.attempted && w.refused == w.attempted)
 		mxt_sb_puts(&sum, "every MX refuses connections");
+	else if (w.connect_fail == w.attempted && w.timedout == w.attempted &&
+	    c->eg.ref_open != NULL)
+		mxt_sb_printf(&sum,
+		    "every MX times out while port %d of reference %s connected: a firewall at "
+		    "the destination drops the packets",
+		    c->eg.ref_open->port, c->eg.ref_open->host);
 	else if (w.connect_fail == w.attempted && w.timedout == w.attempted)
 		mxt_sb_puts(&sum, "every MX times out (a firewall drops the packets)");
 	else if (w.connect_fail == w.attempted)

@@ -59,7 +59,7 @@ ENV = {"MXTRACE_PASSWORD": "S3cr3t-Pa55"}
 
 # Label names a series may carry (docs/metrics.md): all bounded.
 LABELS = {"target", "status", "severity", "code", "exchanger", "address", "port", "role",
-          "end", "stage", "mta", "version", "cipher"}
+          "end", "stage", "mta", "version", "cipher", "result"}
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9]+(\.[0-9]+)?)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,|$)')
 
