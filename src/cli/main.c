@@ -107,6 +107,9 @@ struct cli {
 		size_t n;
 	} * codes;
 	size_t ncodes;
+	/* Targets that tried to connect, and those judged behind a port-25
+	 * block (connect.egress_blocked): said once in the summary. */
+	size_t nconnected, negress;
 	int64_t start;
 	int progress; /* stderr is a terminal and a batch runs */
 	int drawn;
@@ -206,6 +209,17 @@ count(struct cli *c, const struct mxt_target *t)
 
 	if ((size_t)t->verdict.status < 4)
 		c->nstatus[t->verdict.status]++;
+	for (i = 0; i < t->nattempts; i++)
+		if (!t->attempts[i].canary && t->attempts[i].connect != MXT_CONN_NOT_TRIED)
+			break;
+	if (i < t->nattempts) {
+		c->nconnected++;
+		for (j = 0; j < t->nfindings; j++)
+			if (strcmp(t->findings[j].code, "connect.egress_blocked") == 0)
+				break;
+		if (j < t->nfindings)
+			c->negress++;
+	}
 	for (i = 0; i < t->nfindings; i++) {
 		for (j = 0; j < c->ncodes; j++)
 			if (strcmp(c->codes[j].code, t->findings[i].code) == 0)
@@ -244,6 +258,15 @@ summary(struct cli *c)
 	    c->nstatus[MXT_STATUS_UNKNOWN]);
 	for (i = 0; i < c->ncodes; i++)
 		fprintf(stderr, "mxtrace:   %6zu  %s\n", c->codes[i].n, c->codes[i].code);
+	/* One cause behind every record: say it once, not only per record. */
+	if (c->nconnected > 0 && c->negress == c->nconnected)
+		fprintf(stderr,
+		    "mxtrace: port 25 appears blocked on the way out: every target connected to "
+		    "(%zu) timed out on port 25 while its other ports answered or the reference "
+		    "exchangers timed out too (connect.egress_blocked); these results say nothing "
+		    "about the targets: run from a network that allows outbound port 25, or send "
+		    "through a relay on port 587\n",
+		    c->nconnected);
 }
 
 /* ---- the run ---- */
