@@ -37,6 +37,11 @@ void mxt_resolver_query(struct mxt_resolver *r, const char *name, int type, stru
  * mxt_resolver_cancel_tag() can end that run's queries alone. */
 void mxt_resolver_query_tag(struct mxt_resolver *r, const void *tag, const char *name, int type,
     struct mxt_dns_query *q, mxt_query_cb *cb, void *arg);
+/* The same, also on behalf of owner (the run that asks: any pointer, NULL
+ * for none), so that mxt_resolver_cancel_owner() can end every query of
+ * that run, whichever stage asked it. */
+void mxt_resolver_query_for(struct mxt_resolver *r, const void *tag, const void *owner,
+    const char *name, int type, struct mxt_dns_query *q, mxt_query_cb *cb, void *arg);
 /* True when every server the channel asks is on loopback (127/8, ::1): the
  * only path to a resolver whose AD bit mxtrace can trust without TSIG or
  * DoT (RFC 7672 §2.1, docs/mxtrace.1). */
@@ -46,6 +51,10 @@ void mxt_resolver_cancel(struct mxt_resolver *r);
 /* Cancel the queries tagged tag (non-NULL) only: their callbacks run now,
  * with MXT_DNS_TIMEOUT; other targets sharing the channel go on. */
 void mxt_resolver_cancel_tag(struct mxt_resolver *r, const void *tag);
+/* Cancel the queries of owner (non-NULL), sent or waiting for a slot:
+ * their callbacks run now with MXT_DNS_TIMEOUT, and queries those callbacks
+ * ask for the same owner are answered the same way, never sent. */
+void mxt_resolver_cancel_owner(struct mxt_resolver *r, const void *owner);
 
 /* Seeded random source for equal-preference shuffling (RFC 5321 §5.1). */
 uint64_t mxt_rand_next(uint64_t *state);
@@ -53,8 +62,10 @@ uint64_t mxt_rand_next(uint64_t *state);
 typedef void mxt_dns_done_cb(struct mxt_target *t, void *arg);
 
 /* Run the DNS stage for t (t->domain set, or cfg->server): MX, then A/AAAA
- * of every exchanger concurrently.  done runs once, from the loop, when
- * every query has finished or the DNS deadline passed.  rng is the shuffle
+ * of every exchanger concurrently, then the policies (mxt_policy_run).
+ * done runs once, from the loop, when every query has finished or the DNS
+ * deadline passed.  Queries are asked on behalf of arg: cancelling arg
+ * (mxt_resolver_cancel_owner) ends the stage at once.  rng is the shuffle
  * state (shared across targets).  Returns 0, or -1 if the record cannot
  * take the --server exchanger.  Out of memory aborts (mxtrace/xalloc.h). */
 int mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
@@ -68,10 +79,12 @@ int64_t mxt_dns_deadline(const struct mxt_config *cfg, int64_t start, int64_t ha
 /* After the exchangers' addresses: TLSA of every exchanger whose answers
  * are authentic (RFC 7672 §2.2), the _mta-sts TXT record and policy
  * (RFC 8461 §3), the _smtp._tls TXT record (RFC 8460 §3), as cfg allows
- * (--no-dane, --no-mta-sts).  done runs once from the loop.  Returns 0
- * (out of memory aborts, mxtrace/xalloc.h). */
+ * (--no-dane, --no-mta-sts).  done runs once from the loop, at the latest
+ * at deadline (the DNS stage's, absolute monotonic ms).  Its queries are
+ * asked on behalf of arg (mxt_resolver_cancel_owner).  Returns 0 (out of
+ * memory aborts, mxtrace/xalloc.h). */
 int mxt_policy_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
-    mxt_dns_done_cb *done, void *arg);
+    int64_t deadline, mxt_dns_done_cb *done, void *arg);
 
 /* ---- client identity (identity.c) ---- */
 
@@ -80,7 +93,9 @@ int mxt_policy_run(struct mxt_resolver *r, struct mxt_target *t, const struct mx
 void mxt_identity_local(struct mxt_target *t, const struct mxt_config *cfg);
 /* PTR of the address receivers judge us by (egress, else local), whether
  * it is forward-confirmed, and whether the EHLO name resolves; done runs
- * once from the loop.  Returns 0 (out of memory aborts, mxtrace/xalloc.h). */
+ * once from the loop.  Queries are asked on behalf of arg
+ * (mxt_resolver_cancel_owner).  Returns 0 (out of memory aborts,
+ * mxtrace/xalloc.h). */
 int mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
     int64_t hard_deadline, mxt_dns_done_cb *done, void *arg);
 /* Pick the EHLO name (RFC 5321 §4.1.4): --ehlo, else the forward-confirmed

@@ -55,6 +55,16 @@
 #define MXT_DNS_TIMEOUT_MS 2000
 #define MXT_DNS_TRIES 2
 #define MXT_DNS_DEADLINE_MS 20000
+/* DNS queries at the resolver at once, over every target: the rest wait
+ * in order and start as answers come.  dnsmasq refuses forwards past 150
+ * at once (its dns-forward-max default), and 128 answers of at most 512
+ * octets (RFC 1035 §4.2.1; no EDNS is offered) fit the kernel's receive
+ * buffer with room to spare, so a big batch neither floods a shared
+ * resolver nor loses answers to a full socket. */
+#define MXT_DNS_OUTSTANDING_MAX 128
+/* The receive buffer asked for the c-ares socket (SO_RCVBUF, bytes); the
+ * kernel caps it at net.core.rmem_max. */
+#define MXT_DNS_RCVBUF (1024 * 1024)
 /* Fan-out: MX hosts, addresses per host (A and AAAA together), concurrent
  * sockets.  RFC 5321 §5.1 lets a client limit the hosts it tries (Postfix:
  * smtp_mx_address_limit); what is skipped is flagged over_limit and

@@ -107,8 +107,8 @@ on_ptr(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 		ares_free_hostent(he);
 	if (c->ptr != NULL && mxt_valid_hostname(c->ptr)) {
 		run->pending++;
-		mxt_resolver_query_tag(run->r, run, c->ptr, run->family == AF_INET ? T_A : T_AAAA,
-		    &run->q_fwd, on_forward, run);
+		mxt_resolver_query_for(run->r, run, run->arg, c->ptr,
+		    run->family == AF_INET ? T_A : T_AAAA, &run->q_fwd, on_forward, run);
 	}
 	id_finish(run);
 }
@@ -282,7 +282,7 @@ mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_
 		c->fcrdns = 0;
 		reverse_name(run->family, run->addr, rev, sizeof(rev));
 		run->pending++;
-		mxt_resolver_query_tag(r, run, rev, T_PTR, &c->q_ptr, on_ptr, run);
+		mxt_resolver_query_for(r, run, arg, rev, T_PTR, &c->q_ptr, on_ptr, run);
 	}
 	/* Does the name we may send in EHLO resolve (--ehlo, else the host
 	 * name when it is an FQDN)?  The PTR name is judged by on_forward. */
@@ -297,7 +297,7 @@ mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_
 		}
 		if (cand != NULL && cand[0] != '[') {
 			run->pending++;
-			mxt_resolver_query_tag(r, run, cand, T_A, &run->q_ehlo, on_ehlo, run);
+			mxt_resolver_query_for(r, run, arg, cand, T_A, &run->q_ehlo, on_ehlo, run);
 		}
 	}
 	mxt_timer_arm(mxt_resolver_loop(r), &run->deadline,

@@ -29,7 +29,7 @@ struct run {
 	mxt_dns_done_cb *done;
 	void *arg;
 	int pending;
-	int64_t start;
+	int64_t start, end; /* end: the stage's deadline, policies included */
 	struct mxt_timer deadline;
 	struct mxt_timer later;
 	int finished;
@@ -66,7 +66,7 @@ finish(struct run *run)
 	}
 	t->dns.duration_ms = mxt_now_ms() - run->start;
 	/* Then the policies a sender would look up (policy.c). */
-	mxt_policy_run(run->r, t, run->cfg, run->done, run->arg);
+	mxt_policy_run(run->r, t, run->cfg, run->end, run->done, run->arg);
 	free(run);
 }
 
@@ -229,8 +229,9 @@ query_addresses(struct run *run)
 			aq->idx = i;
 			aq->family = af;
 			run->pending++;
-			mxt_resolver_query_tag(run->r, run, x->name, af == AF_INET ? T_A : T_AAAA,
-			    af == AF_INET ? &x->q_a : &x->q_aaaa, on_addr, aq);
+			mxt_resolver_query_for(run->r, run, run->arg, x->name,
+			    af == AF_INET ? T_A : T_AAAA, af == AF_INET ? &x->q_a : &x->q_aaaa,
+			    on_addr, aq);
 		}
 	}
 }
@@ -432,8 +433,8 @@ mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_confi
 	run->start = mxt_now_ms();
 	free(t->dns.resolver);
 	t->dns.resolver = mxt_resolver_servers(r);
-	mxt_timer_arm(mxt_resolver_loop(r), &run->deadline, mxt_dns_deadline(cfg, run->start, hard),
-	    on_deadline, run);
+	run->end = mxt_dns_deadline(cfg, run->start, hard);
+	mxt_timer_arm(mxt_resolver_loop(r), &run->deadline, run->end, on_deadline, run);
 	if (cfg->server != NULL) {
 		struct mxt_exchanger *x;
 		unsigned char b[16];
@@ -457,6 +458,6 @@ mxt_dns_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_confi
 		return 0;
 	}
 	run->pending++;
-	mxt_resolver_query_tag(r, run, t->domain, T_MX, &t->dns.q_mx, on_mx, run);
+	mxt_resolver_query_for(r, run, arg, t->domain, T_MX, &t->dns.q_mx, on_mx, run);
 	return 0;
 }

@@ -11,8 +11,11 @@
  *     mta-sts.<domain> (c-ares), then the policy over HTTPS (src/net/https.c,
  *     addresses handed to libcurl) when the TXT record is valid.
  *   - TLS-RPT (RFC 8460 §3): the _smtp._tls TXT record.
- * Everything runs at once on the loop.  It records answers and parses
- * them (mxtrace/tlspolicy.h); the report stage judges them.
+ * Everything runs at once on the loop, within the DNS stage's deadline
+ * (queries still out then end as timeouts, the policy fetch is given only
+ * the time left), and every query is asked on behalf of the run, so that
+ * cancelling the run ends them too.  It records answers and parses them
+ * (mxtrace/tlspolicy.h); the report stage judges them.
  */
 #include <arpa/inet.h>
 #include <ares.h>
@@ -40,8 +43,8 @@ struct pol {
 	int pending;	 /* queries and the fetch in flight */
 	int sts_waiting; /* _mta-sts TXT, A, AAAA of the policy host */
 	char *addrs;	 /* the policy host's addresses, for curl */
-	struct mxt_timer later;
-	int64_t start;
+	struct mxt_timer later, deadline;
+	int64_t start, end; /* end: the DNS stage's deadline */
 };
 
 struct tlsaq {
@@ -54,6 +57,7 @@ release(struct pol *p)
 {
 	if (--p->pending > 0)
 		return;
+	mxt_timer_cancel(mxt_resolver_loop(p->r), &p->deadline);
 	p->t->dns.duration_ms += mxt_now_ms() - p->start;
 	free(p->addrs);
 	p->done(p->t, p->arg);
@@ -129,7 +133,7 @@ start_dane(struct pol *p)
 		q->p = p;
 		q->idx = i;
 		p->pending++;
-		mxt_resolver_query(p->r, name, T_TLSA, &x->q_tlsa, on_tlsa, q);
+		mxt_resolver_query_for(p->r, p, p->arg, name, T_TLSA, &x->q_tlsa, on_tlsa, q);
 	}
 }
 
@@ -228,11 +232,16 @@ sts_maybe_fetch(struct pol *p)
 	struct mxt_sts *s = &p->t->sts;
 	struct mxt_https_req req;
 	char host[300];
+	int64_t left = p->end - mxt_now_ms();
 
 	if (--p->sts_waiting > 0 || !s->txt_valid)
 		return;
 	if (p->addrs == NULL) {
 		s->fetch = MXT_STS_FETCH_NO_HOST;
+		return;
+	}
+	if (left <= 0) { /* the stage's time is up: no fetch can finish */
+		s->fetch = MXT_STS_FETCH_TIMEOUT;
 		return;
 	}
 	snprintf(host, sizeof(host), "mta-sts.%s", p->t->domain);
@@ -242,7 +251,7 @@ sts_maybe_fetch(struct pol *p)
 	req.path = "/.well-known/mta-sts.txt";
 	req.addrs = p->addrs;
 	req.ca_file = p->cfg->ca_file;
-	req.timeout_ms = MXT_STS_FETCH_MS;
+	req.timeout_ms = left < MXT_STS_FETCH_MS ? left : MXT_STS_FETCH_MS;
 	req.body_max = MXT_STS_BODY_MAX;
 	p->pending++;
 	mxt_https_get(mxt_resolver_loop(p->r), &req, on_policy, p);
@@ -345,28 +354,42 @@ start_sts(struct pol *p)
 		p->sts_waiting = 1;
 		p->pending++;
 		snprintf(name, sizeof(name), "_mta-sts.%s", t->domain);
-		mxt_resolver_query(p->r, name, T_TXT, &t->sts.q_txt, on_sts_txt, p);
+		mxt_resolver_query_for(p->r, p, p->arg, name, T_TXT, &t->sts.q_txt, on_sts_txt, p);
 		snprintf(name, sizeof(name), "mta-sts.%s", t->domain);
 		if (p->cfg->family != MXT_FAMILY_V6) {
 			p->sts_waiting++;
 			p->pending++;
-			mxt_resolver_query(p->r, name, T_A, &t->sts.q_host_a, on_sts_a, p);
+			mxt_resolver_query_for(
+			    p->r, p, p->arg, name, T_A, &t->sts.q_host_a, on_sts_a, p);
 		}
 		if (p->cfg->family != MXT_FAMILY_V4) {
 			p->sts_waiting++;
 			p->pending++;
-			mxt_resolver_query(p->r, name, T_AAAA, &t->sts.q_host_aaaa, on_sts_aaaa, p);
+			mxt_resolver_query_for(
+			    p->r, p, p->arg, name, T_AAAA, &t->sts.q_host_aaaa, on_sts_aaaa, p);
 		}
 		/* RFC 8460 §3: the report address, looked at with MTA-STS. */
 		snprintf(name, sizeof(name), "_smtp._tls.%s", t->domain);
 		p->pending++;
-		mxt_resolver_query(p->r, name, T_TXT, &t->tlsrpt.q_txt, on_tlsrpt, p);
+		mxt_resolver_query_for(
+		    p->r, p, p->arg, name, T_TXT, &t->tlsrpt.q_txt, on_tlsrpt, p);
 	}
+}
+
+/* The DNS stage's deadline: what is still out ends now as a timeout (the
+ * callbacks release p); a fetch in flight ends by its own, shorter,
+ * timeout. */
+static void
+on_deadline(struct mxt_loop *loop, void *arg)
+{
+	struct pol *p = arg;
+
+	mxt_resolver_cancel_tag(p->r, p);
 }
 
 int
 mxt_policy_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
-    mxt_dns_done_cb *done, void *arg)
+    int64_t deadline, mxt_dns_done_cb *done, void *arg)
 {
 	struct pol *p = mxt_xcalloc(1, sizeof(*p));
 
@@ -376,7 +399,9 @@ mxt_policy_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_co
 	p->done = done;
 	p->arg = arg;
 	p->start = mxt_now_ms();
+	p->end = deadline;
 	p->pending = 1; /* held until every query is out */
+	mxt_timer_arm(mxt_resolver_loop(r), &p->deadline, deadline, on_deadline, p);
 	t->dns.resolver_loopback = mxt_resolver_loopback(r);
 	if (!cfg->no_dane)
 		start_dane(p);

@@ -159,7 +159,8 @@ lookup(struct rep *rp, const char *domain, int org)
 	free(rp->t->sender_auth.dmarc.found_at);
 	rp->t->sender_auth.dmarc.found_at = mxt_xstrdup(domain);
 	mxt_rep_hold(rp);
-	mxt_resolver_query_tag(rp->r, rp, name, T_TXT, &rp->t->sender_auth.dmarc.q, on_txt, q);
+	mxt_resolver_query_for(
+	    rp->r, rp, rp->arg, name, T_TXT, &rp->t->sender_auth.dmarc.q, on_txt, q);
 }
 
 /* The organizational domain (RFC 7489 §3.2), when it differs.  Caller

@@ -105,7 +105,8 @@ on_a(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 	/* RFC 5782 §2.1: the TXT record at the same name gives the reason. */
 	if (b->status == MXT_DNSBL_LISTED && !q->rp->expired &&
 	    mxt_dnsbl_query_name(b->address, b->zone, name, sizeof(name)) == 0) {
-		mxt_resolver_query_tag(q->rp->r, q->rp, name, T_TXT, &b->q_txt, on_txt, q);
+		mxt_resolver_query_for(
+		    q->rp->r, q->rp, q->rp->arg, name, T_TXT, &b->q_txt, on_txt, q);
 		return;
 	}
 	mxt_rep_release(q->rp);
@@ -290,6 +291,6 @@ mxt_rep_dnsbl_start(struct rep *rp)
 		q->rp = rp;
 		q->i = i;
 		mxt_rep_hold(rp);
-		mxt_resolver_query_tag(rp->r, rp, name, T_A, &b->q_a, on_a, q);
+		mxt_resolver_query_for(rp->r, rp, rp->arg, name, T_A, &b->q_a, on_a, q);
 	}
 }

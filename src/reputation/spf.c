@@ -344,8 +344,8 @@ ask(struct spfrun *s)
 		q->s = s;
 		q->i = i;
 		s->asked++;
-		mxt_resolver_query_tag(
-		    s->rp->r, s->rp, s->ents[i].name, s->ents[i].type, NULL, on_answer, q);
+		mxt_resolver_query_for(s->rp->r, s->rp, s->rp->arg, s->ents[i].name,
+		    s->ents[i].type, NULL, on_answer, q);
 	}
 }
 

@@ -65,6 +65,12 @@ ACTION, one datagram each (over UDP, in order, 50 ms apart):
 Over TCP (after a TC) "answer" and "tc" both send the full answer; "drop"
 closes the connection; the others send what they send over UDP.
 
+--delay MS holds every UDP reply MS milliseconds (replies to many queries
+are held at once, like a resolver waiting on authoritative servers), and
+each query's log line then has "pending": the queries received and not yet
+answered when it arrived, itself included: how many a client has
+outstanding at the server.
+
 Log: JSON lines, one per query, flushed as they happen:
   {"t": epoch seconds, "proto": "udp"|"tcp", "peer": "addr:port", "id": n,
    "qname": str, "qtype": "MX"|n, "actions": [...], "sizes": [...]}
@@ -78,11 +84,12 @@ Module use:
 
 CLI:
   fakedns.py --listen 127.0.4.1:53 --table FILE [--log FILE] [--timeout S]
-             [--seed N]
+             [--seed N] [--delay MS]
   prints "READY host:port" on stdout once it listens (UDP and TCP); exits 0
   by itself after --timeout seconds, 2 on usage errors.
 """
 import argparse
+import heapq
 import ipaddress
 import json
 import random
@@ -207,8 +214,12 @@ class Query:
 class FakeDNS:
     """Scripted DNS server on one loopback address (UDP + TCP); see the module doc."""
 
-    def __init__(self, addr, port, table, log_path=None, timeout=30.0, seed=1):
+    def __init__(self, addr, port, table, log_path=None, timeout=30.0, seed=1, delay=0.0):
         self.addr = addr
+        self.delay = delay      # seconds every UDP reply is held (0: at once)
+        self.pending = 0        # with a delay: received, not answered yet
+        self._held = []         # heap of (due, seq, datagrams, peer)
+        self._cv = threading.Condition()
         self.port = port
         self.timeout = timeout
         self.rng = random.Random(seed)
@@ -372,10 +383,11 @@ class FakeDNS:
                 self._log_f.write(json.dumps(entry) + "\n")
                 self._log_f.flush()
 
-    def _answer(self, data, peer, proto):
+    def _answer(self, data, peer, proto, extra=None):
         """Parse one query and return the list of byte strings to send
         (None entries mean 'send nothing'), logging the query."""
         entry = {"proto": proto, "peer": "%s:%d" % peer[:2]}
+        entry.update(extra or {})
         try:
             q = Query(data)
         except ValueError as e:
@@ -416,10 +428,38 @@ class FakeDNS:
                 continue
             except OSError:
                 break
+            if self.delay > 0:
+                with self._cv:
+                    self.pending += 1
+                    n = self.pending
+                out = self._answer(data, peer, "udp", {"pending": n})
+                with self._cv:
+                    heapq.heappush(self._held, (time.monotonic() + self.delay, n, id(out), out, peer))
+                    self._cv.notify()
+                continue
             out = self._answer(data, peer, "udp")
             for i, b in enumerate(out):
                 if i > 0:
                     self._stop.wait(GAP)
+                if b is not None:
+                    try:
+                        self.udp.sendto(b, peer)
+                    except OSError:
+                        pass
+
+    def _release_held(self):
+        """With --delay: send each held reply when it is due."""
+        while not self._stop.is_set():
+            with self._cv:
+                now = time.monotonic()
+                if not self._held or self._held[0][0] > now:
+                    self._cv.wait(0.2 if not self._held else min(0.2, self._held[0][0] - now))
+                    continue
+                _, _, _, out, peer = heapq.heappop(self._held)
+                # Counted as answered before the reply leaves, so a client
+                # cannot see the answer and ask again before the count drops.
+                self.pending -= 1
+            for b in out:
                 if b is not None:
                     try:
                         self.udp.sendto(b, peer)
@@ -481,6 +521,8 @@ class FakeDNS:
         """Serve UDP and TCP until --timeout or stop()."""
         th = threading.Thread(target=self._serve_tcp, daemon=True)
         th.start()
+        if self.delay > 0:
+            threading.Thread(target=self._release_held, daemon=True).start()
         try:
             self._serve_udp()
         finally:
@@ -522,6 +564,8 @@ def main(argv=None):
     ap.add_argument("--log", help="JSON-lines log file (appended)")
     ap.add_argument("--timeout", type=float, default=30.0, help="exit after this many seconds")
     ap.add_argument("--seed", type=int, default=1, help="seed for garbage/noise bytes")
+    ap.add_argument("--delay", type=float, default=0.0,
+                    help="hold every UDP reply this many milliseconds")
     a = ap.parse_args(argv)
     host, _, port = a.listen.rpartition(":")
     host = host.strip("[]")
@@ -530,7 +574,7 @@ def main(argv=None):
             ap.error("--listen: loopback addresses only")
         with open(a.table) as f:
             table = json.load(f)
-        srv = FakeDNS(host, int(port), table, a.log, a.timeout, a.seed)
+        srv = FakeDNS(host, int(port), table, a.log, a.timeout, a.seed, a.delay / 1000.0)
         srv.listen()
     except (TableError, ValueError, OSError, KeyError) as e:
         print("fakedns: %s" % e, file=sys.stderr)

@@ -692,6 +692,100 @@ def sigterm_during_probes_exits_cleanly():
         assert_in("mxtrace_probe_success 0", r["body"], "the partial record")
 
 
+
+# A resolver that never answers, on its own loopback address in the lab
+# namespace: the DNS stage of every probe waits on it.
+SILENT_DNS = r'''
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+print("READY", flush=True)
+time.sleep(float(sys.argv[2]))
+'''
+
+
+class SilentDNS:
+    def __init__(self, addr):
+        self.addr = addr
+        self.p = subprocess.Popen(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c", SILENT_DNS,
+                                   addr, "120"], stdout=subprocess.PIPE)
+        if not self.p.stdout.readline().startswith(b"READY"):
+            raise AssertionError("silent DNS on %s did not start" % addr)
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+        self.p.stdout.close()
+
+
+# Long c-ares timeouts: without cancellation a probe would wait for the DNS
+# stage's deadline (the module's timeout-total, 20 s).
+SILENT_ARGS = ("--dns-timeout", "15", "--dns-tries", "2")
+
+
+@test
+def client_hangup_during_dns_ends_the_probe():
+    dns = SilentDNS("127.0.4.240")
+    x = None
+    try:
+        x = Exporter("--resolver", dns.addr, *SILENT_ARGS)
+        raw = "GET /probe?target=silent.test&module=default HTTP/1.1\r\nHost: x\r\n\r\n"
+        http([{"port": x.port, "raw": raw, "hangup_after": 0.5}])
+        t0 = time.monotonic()  # the client has hung up
+        deadline = t0 + 4
+        cancelled = inflight = None
+        while time.monotonic() < deadline:
+            body, cancelled = own(x, "mxtrace_exporter_probes_cancelled_total")
+            inflight = sample(body, "mxtrace_exporter_probes_in_flight")
+            if cancelled == 1.0 and inflight == 0.0:
+                break
+            time.sleep(0.05)
+        took = time.monotonic() - t0
+        assert_eq((cancelled, inflight), (1.0, 0.0), "cancelled, in flight %.1f s after the hang-up"
+                  % took)
+        assert_in("probe silent.test: unknown", x.stderr(), "the cancelled probe's report")
+    finally:
+        if x is not None:
+            x.stop_clean()
+        dns.stop()
+
+
+@test
+def sigterm_during_dns_exits_cleanly():
+    dns = SilentDNS("127.0.4.241")
+    x = None
+    try:
+        x = Exporter("--resolver", dns.addr, *SILENT_ARGS)
+        slow = "GET /probe?target=silent.test&module=default HTTP/1.1\r\nHost: x\r\n\r\n"
+        p = subprocess.Popen(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c", CLIENT],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        p.stdin.write(json.dumps([{"port": x.port, "raw": slow}] * 3).encode())
+        p.stdin.close()
+        deadline = time.monotonic() + 15
+        inflight = None
+        while time.monotonic() < deadline:
+            body, inflight = own(x, "mxtrace_exporter_probes_in_flight")
+            if inflight == 3.0:
+                break
+            time.sleep(0.1)
+        assert_eq(inflight, 3.0, "probes in flight before SIGTERM")
+        secs = x.stop_clean()
+        x = None
+        out = json.loads(p.stdout.read())
+        p.wait(10)
+        if secs > 4:
+            raise AssertionError("exit took %.2f s after SIGTERM" % secs)
+        for r in out:
+            assert_eq(r["status"], 0, "client read to the close: %r" % r)
+            assert_eq(r["body"][:15], "HTTP/1.1 200 OK", "a cancelled probe is still answered")
+            assert_in("mxtrace_probe_success 0", r["body"], "the partial record")
+    finally:
+        if x is not None:
+            x.stop_clean()
+        dns.stop()
+
+
 if __name__ == "__main__":
     import sys
     sys.exit(main(sys.argv[1:]))
+

@@ -21,6 +21,7 @@ refused at once) when it is not.
 import atexit
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -36,6 +37,7 @@ RSS_MAX_KB = 64 * 1024  # max RSS < 64 MiB on any hostile test
 MX_MAX = 16             # MXT_MX_MAX in include/mxtrace/limits.h
 REFUSED = "127.0.1.20"  # nothing listens: connect is refused (RST) at once
 MX1 = "127.0.1.1"       # Postfix mx1.healthy.test
+DNS_OUTSTANDING_MAX = 128  # MXT_DNS_OUTSTANDING_MAX in include/mxtrace/limits.h
 
 _tmp = tempfile.mkdtemp(prefix="mxt-fakedns-")
 atexit.register(shutil.rmtree, _tmp, True)
@@ -59,7 +61,7 @@ def MX(*pairs):
 class FakeDNS:
     """The fake DNS server as a process in the lab namespace, on 127.0.4.n:53."""
 
-    def __init__(self, n, names, default="nxdomain", timeout=60):
+    def __init__(self, n, names, default="nxdomain", timeout=60, delay_ms=0):
         self.addr = "127.0.4.%d" % n
         self.table_path = os.path.join(_tmp, "dns%d.json" % n)
         self.log_path = os.path.join(_tmp, "dns%d.log" % n)
@@ -70,7 +72,8 @@ class FakeDNS:
             os.unlink(self.log_path)
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", NS, PY, FAKE, "--listen", self.addr + ":53",
-             "--table", self.table_path, "--log", self.log_path, "--timeout", str(timeout)],
+             "--table", self.table_path, "--log", self.log_path, "--timeout", str(timeout),
+             "--delay", str(delay_ms)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.rc = None
         self.stderr = ""
@@ -597,6 +600,64 @@ def identity_lookups_overlap_the_probe():
     if banner["started_ms"] + banner["duration_ms"] < c["ptr_query"]["duration_ms"] - 1000:
         assert "port 25: EHLO waits for the client identity lookups" in r.err, \
             "the session parked after an early banner:\n%s" % r.err
+
+
+@test
+def burst_of_queries_is_paced():
+    # A batch of 400 domains starts every target's DNS stage at once: about
+    # 2,000 queries.  mxtrace keeps at most MXT_DNS_OUTSTANDING_MAX of them
+    # at the resolver; the rest wait their turn.  The fake server holds each
+    # answer 200 ms and logs how many queries it holds when one arrives:
+    # that count is the client's outstanding queries, seen from the server.
+    # The long c-ares timeout keeps retransmissions out of the count.
+    n = 400
+    names = {"*.burst.test": {"MX": MX((10, "mx.burst.test"))},
+             "mx.burst.test": {"A": A(REFUSED)}}
+    lst = os.path.join(_tmp, "burst.txt")
+    with open(lst, "w") as f:
+        f.write("".join("d%d.burst.test\n" % i for i in range(n)))
+    with FakeDNS(14, names, delay_ms=200, timeout=120) as f:
+        r = run(*f.args("--dns-timeout", "30", "--dns-tries", "1", "-4", "--no-mta-sts", "-v",
+                        "--concurrency", "256", "--batch", lst, total=60),
+                json_out=False, timeout=120)
+        check_rc(r)
+        f.stop()
+    docs = [json.loads(x) for x in r.out.decode().splitlines() if x.strip()]
+    assert_eq(len(docs), n, "one record per target")
+    for d in docs:
+        harness.validate(d)
+        assert_eq(d["dns"]["mx_query"]["status"], "ok", "MX answer of %s" % d["target"]["input"])
+        assert_eq([x["a_query"]["status"] for x in d["dns"]["exchangers"]], ["ok"],
+                  "A answer of %s" % d["target"]["input"])
+        if "dns.timeout" in codes(d):
+            raise AssertionError("%s: dns.timeout" % d["target"]["input"])
+    udp = [e for e in f.log if "qname" in e and e["proto"] == "udp"]
+    if len(udp) < 2 * n:
+        raise AssertionError("only %d queries reached the server" % len(udp))
+    # Each MX and A query once (a lost answer would show as a retry).
+    for qtype in ("MX", "A"):
+        seen = {}
+        for e in udp:
+            if e["qtype"] == qtype and e["qname"].endswith("burst.test"):
+                seen[e["qname"]] = seen.get(e["qname"], 0) + 1
+        if qtype == "MX" and (len(seen) != n or max(seen.values()) != 1):
+            raise AssertionError("MX queries: %d names, at most %d times each"
+                                 % (len(seen), max(seen.values())))
+    peak = max(e["pending"] for e in udp)
+    if peak > DNS_OUTSTANDING_MAX:
+        raise AssertionError("%d queries outstanding at the server at once (limit %d)"
+                             % (peak, DNS_OUTSTANDING_MAX))
+    # The burst really filled the window (or the test proves nothing).
+    if peak < DNS_OUTSTANDING_MAX // 2:
+        raise AssertionError("only %d queries outstanding at once: no burst" % peak)
+    m = re.search(r"resolver: (\d+) queries, (\d+) waited for a slot \(at most (\d+) at once, "
+                  r"limit (\d+)\)", r.err)
+    if m is None:
+        raise AssertionError("no pacing summary on stderr: %s" % r.err[-600:])
+    asked, waited, most, limit = map(int, m.groups())
+    assert_eq(limit, DNS_OUTSTANDING_MAX, "limit")
+    if most > limit or waited == 0 or asked < len(udp):
+        raise AssertionError("client side: %s" % m.group(0))
 
 
 if __name__ == "__main__":
