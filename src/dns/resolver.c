@@ -392,7 +392,7 @@ pump(struct mxt_resolver *r)
 	int sent = 0;
 
 	while (!r->closing && r->wait != NULL && r->out < r->max_out &&
-	    r->wait->owner != r->cancelling) {
+	    (r->cancelling == NULL || r->wait->owner != r->cancelling)) {
 		struct qctx *c = r->wait;
 
 		unlink_wait(c);
