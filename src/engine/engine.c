@@ -514,17 +514,17 @@ mxt_run_cancel(struct mxt_run *run)
 		return;
 	run->cancelled = 1;
 	run->hard = mxt_now_ms();
-	/* The probe stage is aborted now.  The lookups of the other stages
-	 * (DNS and policies, identity, reputation) are asked on behalf of run:
-	 * they end now as timeouts, sent or still waiting for a slot, and each
-	 * stage's callback sees run->cancelled and goes to the report.  An
-	 * MTA-STS policy fetch in flight ends by its own timeout, within the
-	 * DNS stage's deadline. */
+	/* The probe stage is aborted now.  Every lookup (DNS and policies,
+	 * identity, reputation) is asked on behalf of run: what is in flight
+	 * or waiting for a slot ends now as a timeout, and each stage's
+	 * callback sees run->cancelled and goes to the report.  An MTA-STS
+	 * policy fetch in flight ends by its own timeout, within the DNS
+	 * stage's deadline. */
 	if (run->stage == RUN_PROBE && run->probe != NULL)
 		mxt_probe_cancel(run->probe);
 	/* Waiting for the reference check: stop now, from the loop. */
 	if (run->stage == RUN_EGRESS_REF)
 		mxt_timer_arm(run->e->loop, &run->later, run->hard, on_refcheck_deadline, run);
-	else if (run->stage != RUN_REPORT && run->stage != RUN_PROBE)
+	if (run->stage != RUN_REPORT)
 		mxt_resolver_cancel_owner(run->e->res, run);
 }
