@@ -3,8 +3,9 @@
  * The exporter: libmicrohttpd on the engine's event loop.  MHD runs without
  * a thread of its own (MHD_USE_EPOLL): its epoll descriptor is watched on
  * the loop and MHD_run() is called when it is readable or when the loop's
- * timer reaches MHD_get_timeout().  A /probe request is checked (target,
- * module, scrape timeout), then its connection is suspended while the
+ * timer reaches MHD_get_timeout().  A /probe request is checked (target:
+ * a mail domain, or an IP address naming the one server to probe; module;
+ * scrape timeout), then its connection is suspended while the
  * engine runs the target on the same loop, and resumed with the metrics
  * when the run's done callback fires; so probes run concurrently without a
  * thread, up to --max-probes at once (more get 503 with Retry-After).
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -61,6 +63,7 @@ struct probe {
 	struct exporter *x;
 	struct MHD_Connection *conn;
 	struct mxt_config cfg; /* the module's, shallow copy, with the scrape's deadline */
+	char *server;	       /* an address target: cfg.server points here */
 	struct mxt_run *run;
 	int fd;	     /* the client's socket, watched for a hang-up; -1 when not */
 	int done;    /* the run has finished: body is ready */
@@ -278,6 +281,14 @@ probe_unwatch(struct probe *p)
 	}
 }
 
+static void
+probe_free(struct probe *p)
+{
+	free(p->body);
+	free(p->server);
+	free(p);
+}
+
 /* The run finished: render, count, resume the connection with the answer. */
 static void
 on_run_done(struct mxt_target *t, void *arg)
@@ -303,7 +314,10 @@ on_run_done(struct mxt_target *t, void *arg)
 		x->by_status[t->verdict.status]++;
 	x->seconds_sum += secs;
 	x->seconds_count++;
-	mxt_log(1, "exporter: probe %s: %s in %.3f s", t->domain != NULL ? t->domain : "?",
+	mxt_log(1, "exporter: probe %s: %s in %.3f s",
+	    p->server != NULL	    ? p->server
+		: t->domain != NULL ? t->domain
+				    : "?",
 	    mxt_status_name(t->verdict.status), secs);
 	mxt_target_free(t);
 	probe_unwatch(p);
@@ -313,8 +327,7 @@ on_run_done(struct mxt_target *t, void *arg)
 		MHD_resume_connection(p->conn);
 		mhd_pump(x);
 	} else {
-		free(p->body); /* MHD already dropped the connection */
-		free(p);
+		probe_free(p); /* MHD already dropped the connection */
 	}
 	if (x->stopping && x->inflight == 0)
 		mxt_loop_stop(x->loop);
@@ -377,11 +390,159 @@ probe_budget(int64_t module_ms, int64_t scrape_ms)
 	return b < module_ms ? b : module_ms;
 }
 
-/* TARGET as the CLI takes it: a domain (U-labels allowed) or user@domain.
- * On success sets *domain, *unicode (and *rcpt for an address; NULL
- * otherwise), which the caller frees; else a reason in err. */
+/* What a /probe target names: a mail domain (domain, unicode, and rcpt for
+ * user@domain), or a server to probe (server, port; port 0: the module's). */
+struct target_req {
+	char *domain, *unicode, *rcpt;
+	char *server;
+	int port;
+};
+
+static void
+target_req_free(struct target_req *r)
+{
+	free(r->domain);
+	free(r->unicode);
+	free(r->rcpt);
+	free(r->server);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Strict decimal port 1-65535. */
 static int
-parse_target(const char *s, char **domain, char **unicode, char **rcpt, char *err, size_t errlen)
+parse_port(const char *s)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 5)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return i > 0 && v >= 1 && v <= 65535 ? v : -1;
+}
+
+/* Only digits and dots, with a dot: meant as an IPv4 address. */
+static int
+dotted_numeric(const char *s)
+{
+	int dot = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.')
+			dot = 1;
+		else if (*s < '0' || *s > '9')
+			return 0;
+	}
+	return dot;
+}
+
+/* An address no MTA is sent mail at (as the DNS stage judges an A/AAAA
+ * record): IPv4 0/8, 224/4, 240/4; IPv6 ::, ff00::/8, ::ffff:0:0/96
+ * (RFC 6890, RFC 4291 §2.5.2, §2.5.5.2, §2.7). */
+static int
+unusable(int family, const unsigned char *a)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char zero[16];
+
+	if (family == AF_INET)
+		return a[0] == 0 || a[0] >= 224;
+	return memcmp(a, zero, 16) == 0 || a[0] == 0xff || memcmp(a, mapped, 12) == 0;
+}
+
+static int
+loopback(int family, const unsigned char *a)
+{
+	static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+	return family == AF_INET ? a[0] == 127 : memcmp(a, one, 16) == 0;
+}
+
+/* A target written as an IP address: "A.B.C.D", "A.B.C.D:PORT", an IPv6
+ * address alone, or bracketed "[A.B.C.D]", "[IPV6]", "[IPv6:IPV6]" (the
+ * address literals of RFC 5321 §4.1.3), each with an optional ":PORT".
+ * Returns 1 with r->server (inet_ntop form) and r->port (0: none), 0 when s
+ * is not written as an address (a domain, then), -1 with a reason in err.
+ * A loopback address needs the module's allow-loopback: a scraper, not
+ * the exporter's owner, chooses the target. */
+static int
+parse_address(const char *s, const char *show, int allow_loopback, struct target_req *r, char *err,
+    size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 8], text[INET6_ADDRSTRLEN];
+	const char *h = s, *port = NULL, *end, *colon;
+	unsigned char b[16];
+	size_t n;
+	int family, v6only = 0, bracket = s[0] == '[';
+
+	if (bracket) {
+		end = strchr(s, ']');
+		if (end == NULL || (end[1] != '\0' && end[1] != ':')) {
+			snprintf(err, errlen, "bad target '%s': write [ADDRESS] or [ADDRESS]:PORT",
+			    show);
+			return -1;
+		}
+		h = s + 1;
+		n = (size_t)(end - h);
+		/* RFC 5321 §4.1.3: "IPv6:" is a case-insensitive ABNF string. */
+		if (n > 5 && strncasecmp(h, "IPv6:", 5) == 0) {
+			h += 5;
+			n -= 5;
+			v6only = 1;
+		}
+		if (end[1] == ':')
+			port = end + 2;
+	} else if ((colon = strchr(s, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+		n = (size_t)(colon - s); /* IPv4:PORT (an IPv6 address has two colons) */
+		port = colon + 1;
+	} else {
+		n = strlen(s);
+	}
+	if (n >= sizeof(host)) {
+		if (!bracket)
+			return 0;
+		snprintf(err, errlen, "bad target '%s': not an IP address in brackets", show);
+		return -1;
+	}
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (!v6only && inet_pton(AF_INET, host, b) == 1) {
+		family = AF_INET;
+	} else if (inet_pton(AF_INET6, host, b) == 1) {
+		family = AF_INET6;
+	} else if (bracket || dotted_numeric(host)) {
+		snprintf(err, errlen, "bad target '%s': not a valid IP address", show);
+		return -1;
+	} else {
+		return 0;
+	}
+	if (port != NULL && (r->port = parse_port(port)) < 0) {
+		snprintf(
+		    err, errlen, "bad target '%s': the port is not a number from 1 to 65535", show);
+		return -1;
+	}
+	if (unusable(family, b)) {
+		snprintf(err, errlen, "bad target '%s': not an address mail is sent to", show);
+		return -1;
+	}
+	if (loopback(family, b) && !allow_loopback) {
+		snprintf(err, errlen,
+		    "bad target '%s': a loopback address (the module has no allow-loopback)", show);
+		return -1;
+	}
+	inet_ntop(family, b, text, sizeof(text));
+	r->server = mxt_xstrdup(text);
+	return 1;
+}
+
+/* TARGET: a domain (U-labels allowed) or user@domain as the CLI takes it,
+ * or an IP address (parse_address()) meaning the server to probe, as
+ * --server ADDR does.  On success fills *r, which the caller frees
+ * (target_req_free()); else a reason in err. */
+static int
+parse_target(const char *s, int allow_loopback, struct target_req *r, char *err, size_t errlen)
 {
 	const char *at = strrchr(s, '@');
 	const char *dom = at != NULL ? at + 1 : s;
@@ -391,20 +552,33 @@ parse_target(const char *s, char **domain, char **unicode, char **rcpt, char *er
 	size_t i;
 	int rc = -1;
 
-	*domain = *unicode = *rcpt = NULL;
+	memset(r, 0, sizeof(*r));
 	for (i = 0; s[i] != '\0'; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ' ') {
 			snprintf(err, errlen, "bad target '%s': control byte or space", show);
 			goto done;
 		}
-	if (dom[0] == '[' || inet_pton(AF_INET, dom, &a4) == 1 ||
-	    inet_pton(AF_INET6, dom, &a6) == 1) {
-		snprintf(err, errlen, "bad target '%s': an address, not a mail domain", show);
+	if (at != NULL &&
+	    (dom[0] == '[' || inet_pton(AF_INET, dom, &a4) == 1 ||
+		inet_pton(AF_INET6, dom, &a6) == 1)) {
+		snprintf(err, errlen,
+		    "bad target '%s': a recipient at an address; give the address alone "
+		    "and the recipient in the module's to",
+		    show);
 		goto done;
+	}
+	if (at == NULL) {
+		int a = parse_address(s, show, allow_loopback, r, err, errlen);
+
+		if (a != 0) {
+			rc = a > 0 ? 0 : -1;
+			goto done;
+		}
 	}
 	if (mxt_idn_to_ascii(dom, &ascii, &uni, e, sizeof(e)) != 0 || !mxt_valid_hostname(ascii) ||
 	    strchr(ascii, '.') == NULL) {
-		snprintf(err, errlen, "bad target '%s': not a domain name or user@domain", show);
+		snprintf(err, errlen, "bad target '%s': not a domain name, user@domain or address",
+		    show);
 		goto done;
 	}
 	if (at != NULL) {
@@ -417,13 +591,15 @@ parse_target(const char *s, char **domain, char **unicode, char **rcpt, char *er
 			free(addr);
 			goto done;
 		}
-		*rcpt = addr;
+		r->rcpt = addr;
 	}
-	*domain = ascii;
-	*unicode = uni;
+	r->domain = ascii;
+	r->unicode = uni;
 	ascii = uni = NULL;
 	rc = 0;
 done:
+	if (rc != 0)
+		target_req_free(r);
 	free(ascii);
 	free(uni);
 	free(show);
@@ -453,7 +629,8 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 	    conn, MHD_HEADER_KIND, "X-Prometheus-Scrape-Timeout-Seconds");
 	const struct mxt_config *mcfg;
 	const union MHD_ConnectionInfo *ci;
-	char reason[400], *domain, *unicode, *rcpt, *show;
+	char reason[400], *show;
+	struct target_req tr;
 	struct mxt_target *t;
 	struct probe *p;
 	int64_t scrape_ms = 0;
@@ -461,7 +638,8 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 	if (x->stopping)
 		return fail(x, conn, 503, "the exporter is shutting down");
 	if (target == NULL || target[0] == '\0')
-		return fail(x, conn, 400, "missing target: /probe?target=DOMAIN[&module=NAME]");
+		return fail(
+		    x, conn, 400, "missing target: /probe?target=DOMAIN|ADDRESS[&module=NAME]");
 	if (strlen(target) > MXT_EXPORTER_ARG_MAX ||
 	    (module != NULL && strlen(module) > MXT_EXPORTER_ARG_MAX))
 		return fail(x, conn, 400, "target or module too long");
@@ -478,12 +656,10 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 		free(show);
 		return fail(x, conn, 400, reason);
 	}
-	if (parse_target(target, &domain, &unicode, &rcpt, reason, sizeof(reason)) != 0)
+	if (parse_target(target, mcfg->allow_loopback, &tr, reason, sizeof(reason)) != 0)
 		return fail(x, conn, 400, reason);
 	if (x->inflight >= (size_t)x->cfg->max_probes) {
-		free(domain);
-		free(unicode);
-		free(rcpt);
+		target_req_free(&tr);
 		x->rejected++;
 		return fail(x, conn, 503, "too many probes running; retry later");
 	}
@@ -493,6 +669,21 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 	p->fd = -1;
 	p->cfg = *mcfg;
 	p->cfg.timeout_total_ms = probe_budget(mcfg->timeout_total_ms, scrape_ms);
+	if (tr.server != NULL) {
+		/* An address: probe that server with the module's options, as
+		 * --server ADDR does; its port, else the module's. */
+		p->server = tr.server;
+		tr.server = NULL;
+		p->cfg.server = p->server;
+		if (tr.port != 0)
+			p->cfg.port = tr.port;
+		/* No recipient without the module's to (the CLI asks for --to
+		 * with --server alone): the session ends after the last step
+		 * that needs none, EHLO, STARTTLS and TLS, and AUTH when the
+		 * module has a user (docs/mxtrace.1, EXPORTER MODE). */
+		if (p->cfg.nto == 0 && p->cfg.quit_after > MXT_QUIT_AFTER_AUTH)
+			p->cfg.quit_after = MXT_QUIT_AFTER_AUTH;
+	}
 	p->metrics = (int)negotiate(conn);
 	p->start = mxt_now_ms();
 	p->next = x->probes;
@@ -501,10 +692,8 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 	x->probes = p;
 	*con_cls = p;
 	x->inflight++;
-	t = mxt_engine_target(&p->cfg, target, domain, unicode, rcpt);
-	free(domain);
-	free(unicode);
-	free(rcpt);
+	t = mxt_engine_target(&p->cfg, target, tr.domain, tr.unicode, tr.rcpt);
+	target_req_free(&tr);
 	MHD_suspend_connection(conn);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci != NULL &&
@@ -537,7 +726,8 @@ static const char index_html[] =
     "</head>\n<body><h1>mxtrace exporter</h1>\n"
     "<p>Mail delivery probes for Prometheus (docs/metrics.md).</p>\n<ul>\n"
     "<li><a href=\"probe?target=example.com\">/probe?target=example.com</a> "
-    "(&amp;module=NAME for a module of --config)</li>\n"
+    "(&amp;module=NAME for a module of --config; target=ADDRESS[:PORT] probes one "
+    "server)</li>\n"
     "<li><a href=\"metrics\">/metrics</a>: the exporter's own health</li>\n"
     "</ul></body></html>\n";
 
@@ -607,8 +797,7 @@ on_completed(
 		mxt_run_cancel(p->run);
 		return;
 	}
-	free(p->body);
-	free(p);
+	probe_free(p);
 }
 
 /* MHD's own messages may quote what a client sent: escape before logging. */
