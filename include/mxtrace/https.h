@@ -4,7 +4,8 @@
  * (RFC 8461 §3.3): libcurl's multi socket API driven by mxt_loop, the
  * addresses given by the caller (looked up with c-ares: curl never uses the
  * system resolver), the certificate verified against the system trust
- * store or --ca-file, redirects refused, the body and the time capped.  It
+ * store or --ca-file, redirects refused, the body and the time capped, from
+ * the --source address when one is given.  It
  * fetches; it does not parse or judge the body.
  */
 #ifndef MXTRACE_HTTPS_H
@@ -21,6 +22,7 @@ struct mxt_https_req {
 	const char *path;    /* "/.well-known/mta-sts.txt" */
 	const char *addrs;   /* "ADDR,ADDR" (IPv6 in brackets) for CURLOPT_RESOLVE */
 	const char *ca_file; /* NULL: the system trust store */
+	const char *source;  /* --source: local address to bind, NULL: any */
 	int64_t timeout_ms;  /* whole transfer */
 	size_t body_max;     /* a longer body ends the fetch as too_large */
 };

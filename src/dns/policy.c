@@ -251,6 +251,7 @@ sts_maybe_fetch(struct pol *p)
 	req.path = "/.well-known/mta-sts.txt";
 	req.addrs = p->addrs;
 	req.ca_file = p->cfg->ca_file;
+	req.source = p->cfg->source;
 	req.timeout_ms = left < MXT_STS_FETCH_MS ? left : MXT_STS_FETCH_MS;
 	req.body_max = MXT_STS_BODY_MAX;
 	p->pending++;

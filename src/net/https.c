@@ -6,7 +6,9 @@
  * curl_multi_socket_action().  Nothing blocks and nothing resolves names
  * outside c-ares: the caller's addresses go in with CURLOPT_RESOLVE.  Used
  * for the MTA-STS policy (RFC 8461 §3.3): HTTPS only, certificate verified,
- * no redirects, no proxies, body and time capped.
+ * no redirects, no proxies, body and time capped.  With --source, the
+ * connection is made from that address, like the SMTP connections, and
+ * only to the policy host's addresses of its family.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -117,7 +119,8 @@ map_result(struct fetch *f, CURLcode rc)
 	/* CURLcode has about a hundred values: compare, do not switch. */
 	if (rc == CURLE_OK)
 		return MXT_STS_FETCH_OK;
-	if (rc == CURLE_COULDNT_CONNECT)
+	/* CURLE_INTERFACE_FAILED: the --source address cannot be bound. */
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_INTERFACE_FAILED)
 		return MXT_STS_FETCH_CONNECT;
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return MXT_STS_FETCH_TIMEOUT;
@@ -242,6 +245,17 @@ mxt_https_get(struct mxt_loop *loop, const struct mxt_https_req *req, mxt_https_
 	curl_easy_setopt(f->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (req->ca_file != NULL)
 		curl_easy_setopt(f->easy, CURLOPT_CAINFO, req->ca_file);
+	if (req->source != NULL) {
+		char iface[80];
+
+		/* "host!": an address to bind, never an interface name; curl
+		 * copies the string.  A socket binds an address of its own
+		 * family only: the policy host's other addresses are left out. */
+		snprintf(iface, sizeof(iface), "host!%s", req->source);
+		curl_easy_setopt(f->easy, CURLOPT_INTERFACE, iface);
+		curl_easy_setopt(f->easy, CURLOPT_IPRESOLVE,
+		    strchr(req->source, ':') != NULL ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_V4);
+	}
 	curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
 	curl_easy_setopt(f->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->body_max);
 	curl_easy_setopt(f->easy, CURLOPT_WRITEFUNCTION, on_write);
