@@ -41,8 +41,11 @@ struct mxt_conn *mxt_conn_start(const struct mxt_conn_params *p, struct mxt_atte
     const char *tls_name, mxt_conn_done_cb *done, void *arg);
 /* Verify the TLS handshake with DANE (RFC 7672 §3) against these TLSA
  * records (borrowed: they must outlive the connection); call right after
- * mxt_conn_start().  Unusable records (mxt_tlsa_usable()) are left out. */
-void mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n);
+ * mxt_conn_start().  Unusable records (mxt_tlsa_usable()) are left out.
+ * cname (copied; NULL: none): the exchanger's canonical name when its name
+ * is an alias, a second reference identifier for DANE-TA (RFC 7672 §3.2.3). */
+void mxt_conn_set_dane(
+    struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n, const char *cname);
 /* The EHLO name in the session parameters is now set: a session parked
  * after its banner (MXT_SESS_PARK) sends EHLO now; harmless for any other
  * connection.  done may run inside this call. */

@@ -22,10 +22,12 @@ SSL_CTX *mxt_tls_ctx_new(const char *ca_file, char *err, size_t errlen);
  * verdict (chain_ok) is computed apart, so it means the same either way. */
 void mxt_tls_collect(SSL *ssl, const char *name, const char *ip, struct mxt_tls *out);
 /* DANE (RFC 7672 §3) for one handshake: SSL_dane_enable() with the MX
- * host name (checked for DANE-TA(2), not for DANE-EE(3): RFC 7672 §3.2.2),
- * then every usable TLSA record.  Returns how many were added; 0 leaves the
- * handshake as it was. */
-int mxt_tls_dane_setup(SSL *ssl, const char *name, const struct mxt_tlsa *tlsa, size_t n);
+ * host name, and cname (may be NULL) as a second name when the MX host is
+ * an alias (RFC 7672 §3.2.3); names are checked for DANE-TA(2), not for
+ * DANE-EE(3) (RFC 7672 §3.2.2).  Then every usable TLSA record.  Returns
+ * how many were added; 0 leaves the handshake as it was. */
+int mxt_tls_dane_setup(
+    SSL *ssl, const char *name, const char *cname, const struct mxt_tlsa *tlsa, size_t n);
 /* OpenSSL's error queue as one line (drains it); caller frees. */
 char *mxt_tls_error_string(void);
 

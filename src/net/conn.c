@@ -40,6 +40,7 @@ struct mxt_conn {
 	char *tls_name;
 	const struct mxt_tlsa *tlsa; /* DANE: borrowed from the exchanger */
 	size_t ntlsa;
+	char *dane_cname; /* DANE: the MX host's canonical name when an alias */
 	int fd;
 	SSL *ssl;
 	enum cstate state;
@@ -200,7 +201,8 @@ start_tls(struct mxt_conn *c, int for_starttls)
 	if (c->tls_name != NULL && c->tls_name[0] != '\0')
 		SSL_set_tlsext_host_name(c->ssl, c->tls_name);
 	if (c->ntlsa > 0 && c->tls_name != NULL && c->tls_name[0] != '\0')
-		c->a->tls.dane = mxt_tls_dane_setup(c->ssl, c->tls_name, c->tlsa, c->ntlsa) > 0;
+		c->a->tls.dane =
+		    mxt_tls_dane_setup(c->ssl, c->tls_name, c->dane_cname, c->tlsa, c->ntlsa) > 0;
 	c->a->tls.attempted = 1;
 	c->handshake_for_starttls = for_starttls;
 	c->state = C_TLS_HANDSHAKE;
@@ -695,10 +697,12 @@ mxt_conn_start(const struct mxt_conn_params *p, struct mxt_attempt *a, const cha
 }
 
 void
-mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n)
+mxt_conn_set_dane(struct mxt_conn *c, const struct mxt_tlsa *tlsa, size_t n, const char *cname)
 {
 	c->tlsa = tlsa;
 	c->ntlsa = n;
+	free(c->dane_cname);
+	c->dane_cname = mxt_xstrdup_or_null(cname);
 }
 
 /* Stop lingering: take what already arrived (a 221 in the socket buffer
@@ -773,5 +777,6 @@ mxt_conn_free(struct mxt_conn *c)
 		mxt_session_free(&c->sess);
 	mxt_reply_parser_free(&c->rp);
 	free(c->tls_name);
+	free(c->dane_cname);
 	free(c);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -137,7 +138,8 @@ asn1_time_iso(const ASN1_TIME *t, time_t *when)
 }
 
 int
-mxt_tls_dane_setup(SSL *ssl, const char *name, const struct mxt_tlsa *tlsa, size_t n)
+mxt_tls_dane_setup(
+    SSL *ssl, const char *name, const char *cname, const struct mxt_tlsa *tlsa, size_t n)
 {
 	size_t i;
 	int added = 0;
@@ -146,6 +148,13 @@ mxt_tls_dane_setup(SSL *ssl, const char *name, const struct mxt_tlsa *tlsa, size
 		ERR_clear_error();
 		return 0;
 	}
+	/* RFC 7672 §3.2.3 (and RFC 7671 §7): when the MX host name is an
+	 * alias, the name its CNAME chain ends at is a reference identifier
+	 * too, beside the MX host name SSL_dane_enable() set.  The chain was
+	 * validated: DANE is only used when the address answers were. */
+	if (cname != NULL && cname[0] != '\0' && strcasecmp(cname, name) != 0 &&
+	    SSL_add1_host(ssl, cname) != 1)
+		ERR_clear_error();
 	/* RFC 7672 §3.2.2: DANE-EE(3) binds the key; names do not matter. */
 	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
 	for (i = 0; i < n; i++) {

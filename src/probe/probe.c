@@ -278,7 +278,8 @@ start_some(struct mxt_probe *pr)
 		/* RFC 7672 §2.2: the exchanger's TLSA records (policy.c). */
 		if (pr->conns[pr->next] != NULL && !a->canary && x->dane == MXT_DANE_LOOKUP_DONE &&
 		    x->q_tlsa.status == MXT_DNS_OK && x->q_tlsa.authentic && x->ntlsa > 0)
-			mxt_conn_set_dane(pr->conns[pr->next], x->tlsa, x->ntlsa);
+			mxt_conn_set_dane(pr->conns[pr->next], x->tlsa, x->ntlsa,
+			    (x->flags & MXT_XF_CNAME) ? x->cname : NULL);
 		pr->next++;
 		if (pr->conns[pr->next - 1] != NULL)
 			pr->running++;

@@ -70,7 +70,7 @@ STS_DOMAINS="sts-ok.test sts-notlisted.test sts-nohost.test"
 STS_DOMAINS+=" sts-malformed.test sts-testing.test"
 MTAS+=(
 	"dane-ee|127.0.1.50|ipv4|mx.dane-ee.test|dane-ee.test|good|"
-	"dane-ta|127.0.1.51|ipv4|mx.dane-ta.test|dane-ta.test|viaint|"
+	"dane-ta|127.0.1.51|ipv4|mx.dane-ta.test|dane-ta.test dane-cname.test|viaint|"
 	"dane-roll|127.0.1.52|ipv4|mx.dane-roll.test|dane-roll.test|good|"
 	"dane-servfail|127.0.1.53|ipv4|mx.dane-servfail.test|dane-servfail.test|good|"
 	"dane-unsigned|127.0.1.54|ipv4|mx.insecure.dane-unsigned.test|dane-unsigned.test|good|"
@@ -553,6 +553,8 @@ policy_records() { # zone file name
 		printf '_25._tcp.mx.dane-ee.test. 300 IN TLSA 3 1 1 %s\n' \
 		    "$(spki_sha256 "$ca/dane-ee.key")"
 		printf '_25._tcp.mx.dane-ta.test. 300 IN TLSA 2 1 1 %s\n' \
+		    "$(spki_sha256 "$ca/int.key")"
+		printf '_25._tcp.mx.dane-cname.test. 300 IN TLSA 2 1 1 %s\n' \
 		    "$(spki_sha256 "$ca/int.key")"
 		printf '_25._tcp.mx.dane-roll.test. 300 IN TLSA 3 1 1 %s\n' \
 		    "$(spki_sha256 "$ca/dane-roll-old.key")"
