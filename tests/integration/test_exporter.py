@@ -77,6 +77,11 @@ auth = PLAIN
 from = test@healthy.test
 to = someone@elsewhere.test
 timeout-total = 20
+
+[module rcpt]
+allow-loopback
+to = postmaster@healthy.test
+timeout-total = 20
 """
 
 _port = [19125]
@@ -413,8 +418,8 @@ def bad_requests_get_400_with_one_line():
             ("/probe?target=healthy.test&module=%1b%5b2J", 400, "unknown module '\\x1b[2J'"),
             ("/probe?target=a%1b%5d8;;x%07b.test", 400, "bad target 'a\\x1b]8;;x\\x07b.test'"),
             ("/probe?target=a%0d%0aX-Evil:%201", 400, "bad target"),
-            ("/probe?target=127.0.1.1", 400, "an address, not a mail domain"),
-            ("/probe?target=%5b::1%5d", 400, "an address"),
+            ("/probe?target=127.0.1.1:x", 400, "bad target '127.0.1.1:x'"),
+            ("/probe?target=%5b::1", 400, "bad target '[::1'"),
             ("/probe?target=http://healthy.test/", 400, "bad target"),
             ("/probe?target=-bad-.test", 400, "bad target"),
             ("/probe?target=" + long_target, 400, "bad target"),
@@ -447,6 +452,102 @@ def bad_requests_get_400_with_one_line():
             raise AssertionError("400 responses counted: %r" % v)
     finally:
         x.stop_clean()
+
+
+def attempt_series(body, family):
+    """The (address, port, labels) of every series of a per-attempt family."""
+    out = []
+    for m in re.finditer(r"^%s\{([^}]*)\} (\S+)$" % re.escape(family), body, re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        out.append((labels.get("address"), labels.get("port"), labels, float(m.group(2))))
+    return out
+
+
+@test
+def address_targets_probe_one_server():
+    x = Exporter()
+    try:
+        # An address (bare, an RFC 5321 address literal, with a port) is the
+        # one server to probe, as --server ADDR: the lab MX 127.0.1.1, mx6 on
+        # ::1, and Exim's submission port 587 on 127.0.1.40.  The default
+        # module has no recipient: the session ends after STARTTLS.
+        cases = [
+            ("127.0.1.1", "127.0.1.1", "25"),
+            ("%5b127.0.1.1%5d", "127.0.1.1", "25"),
+            ("127.0.1.2:25", "127.0.1.2", "25"),
+            ("%5b127.0.1.40%5d:587", "127.0.1.40", "587"),
+            ("127.0.1.40:587", "127.0.1.40", "587"),
+            ("::1", "::1", "25"),
+            ("%5bIPv6:0:0::1%5d:25", "::1", "25"),
+        ]
+        res = http([{"port": x.port, "path": "/probe?target=" + t} for t, _, _ in cases])
+        for (target, addr, port), r in zip(cases, res):
+            what = "target=%s (%r)" % (target, r.get("body", r)[-600:])
+            assert_eq(r["status"], 200, "status for " + what)
+            body = r["body"]
+            promtool(body)
+            assert_eq(sample(body, "mxtrace_probe_success"), 1.0, "success for " + what)
+            ok = attempt_series(body, "mxtrace_attempt_success")
+            assert_eq([(a, p, v) for a, p, _, v in ok], [(addr, port, 1.0)],
+                      "one attempt, to the address and port, for " + what)
+            ends = attempt_series(body, "mxtrace_attempt_end_info")
+            assert_eq([(l["end"], l["stage"]) for _, _, l, _ in ends], [("ok", "ehlo_tls")],
+                      "ended after TLS (no recipient) for " + what)
+            assert_eq(re.search(r'stage="(mail|rcpt)"', body), None,
+                      "no MAIL or RCPT without a recipient for " + what)
+            assert_eq(sample(body, 'mxtrace_tls_info'), 1.0, "TLS for " + what)
+        # With the module's recipient the session runs to RCPT, as --server
+        # ADDR --to does (module rcpt: to = postmaster@healthy.test).
+        r = get(x, "/probe?target=127.0.1.1&module=rcpt")
+        assert_eq(r["status"], 200, "module rcpt status (%r)" % r.get("body", r)[-300:])
+        assert_eq(sample(r["body"], "mxtrace_probe_success"), 1.0, "module rcpt succeeds")
+        assert_in('stage="rcpt"', r["body"], "RCPT asked with the module's recipient")
+        assert_eq([(l["end"], l["stage"]) for _, _, l, _ in
+                   attempt_series(r["body"], "mxtrace_attempt_end_info")],
+                  [("ok", "rcpt")], "module rcpt ends after RCPT")
+        # A module's quit-after still applies.
+        r = get(x, "/probe?target=127.0.1.1&module=banner")
+        assert_eq([(l["end"], l["stage"]) for _, _, l, _ in
+                   attempt_series(r["body"], "mxtrace_attempt_end_info")],
+                  [("ok", "banner")], "module banner ends at the greeting")
+        # Garbage and addresses no probe should reach: one-line 400s.
+        bad = [
+            ("999.1.1.1", "not a valid IP address"),
+            ("1.2.3", "not a valid IP address"),
+            ("%5b127.0.1.1", "write [ADDRESS]"),
+            ("%5b127.0.1.1%5dx", "write [ADDRESS]"),
+            ("%5bhealthy.test%5d", "not a valid IP address"),
+            ("%5bIPv6:127.0.1.1%5d", "not a valid IP address"),
+            ("127.0.1.1:0", "the port is not a number"),
+            ("127.0.1.1:65536", "the port is not a number"),
+            ("127.0.1.1:%2b25", "the port is not a number"),
+            ("127.0.1.1:", "the port is not a number"),
+            ("%5b::1%5d:x", "the port is not a number"),
+            ("0.0.0.0", "not an address mail is sent to"),
+            ("224.0.0.1", "not an address mail is sent to"),
+            ("::", "not an address mail is sent to"),
+            ("::ffff:127.0.1.1", "not an address mail is sent to"),
+            ("healthy.test:25", "not a domain name"),
+            ("postmaster@127.0.1.1", "a recipient at an address"),
+            ("postmaster@%5b127.0.1.1%5d", "a recipient at an address"),
+        ]
+        res = http([{"port": x.port, "path": "/probe?target=" + t} for t, _ in bad])
+        for (target, reason), r in zip(bad, res):
+            assert_eq(r["status"], 400, "status for %r (%r)" % (target, r.get("body")))
+            assert_eq(r["body"].count("\n"), 1, "one line for %r" % target)
+            assert_in(reason, r["body"], "reason for %r" % target)
+    finally:
+        x.stop_clean()
+    # Loopback needs the module's allow-loopback: a scraper picks targets.
+    y = Exporter(config=False)
+    try:
+        r = get(y, "/probe?target=127.0.1.1")
+        assert_eq(r["status"], 400, "loopback without allow-loopback (%r)" % r.get("body"))
+        assert_in("a loopback address", r["body"], "reason")
+        r = get(y, "/probe?target=%5b::1%5d")
+        assert_eq(r["status"], 400, "::1 without allow-loopback")
+    finally:
+        y.stop_clean()
 
 
 @test
