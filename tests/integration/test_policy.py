@@ -12,6 +12,7 @@ Every JSON output is validated against docs/mxtrace.schema.json.
 import os
 import subprocess
 import sys
+import time
 
 from harness import NS, RUN, assert_eq, assert_in, codes, main, run, test
 
@@ -263,6 +264,78 @@ def text_shows_policy_lines():
     assert lines[3] == ("  MTA-STS: an MTA-STS-enforcing sender would deliver: mx.sts-ok.test "
                         "matches the policy and presents a valid certificate"), lines[:4]
 
+
+
+ACCESS_LOG = os.path.join(RUN, "web", "access.log")
+
+
+def access_log_size():
+    try:
+        return os.path.getsize(ACCESS_LOG)
+    except OSError:
+        return 0
+
+
+def policy_fetches_since(offset):
+    """nginx's access-log lines (combined format: the client address first)
+    for the policy, written after offset."""
+    with open(ACCESS_LOG, "rb") as f:
+        f.seek(offset)
+        text = f.read().decode("utf-8", "replace")
+    return [l for l in text.splitlines() if "GET /.well-known/mta-sts.txt" in l]
+
+
+@test
+def sts_fetch_binds_the_source_address():
+    # The policy fetch comes from --source, like the SMTP connections: the
+    # address nginx logged for it (127.0.2.1: the lab's forward-confirmed
+    # client identity, see tests/lab/README.md).
+    start = access_log_size()
+    doc = sts_case("sts-ok.test", "deliver", ["mtasts.ok"], 0)
+    r = run("sts-ok.test", "--source", "127.0.2.1")
+    assert_eq(r.rc, 0, "exit status (%s)" % r.err[-300:])
+    assert_eq(r.json["policies"]["mta_sts"]["fetch"], "ok", "fetch from 127.0.2.1")
+    assert_eq(verdict(r.json, "mta_sts")["outcome"], "deliver", "verdict.mta_sts")
+    # nginx may write the line a moment after answering: poll with a deadline.
+    deadline = time.monotonic() + 30
+    lines = []
+    while time.monotonic() < deadline:
+        lines = policy_fetches_since(start)
+        if any(l.startswith("127.0.2.1 ") for l in lines):
+            break
+        time.sleep(0.1)
+    src = sorted(set(l.split(" ", 1)[0] for l in lines))
+    assert_in("127.0.2.1", src, "the policy fetch came from --source (log: %r)" % lines[-4:])
+    assert_in("127.0.0.1", src, "without --source it came from 127.0.0.1 (log: %r)" % lines[-4:])
+    assert_eq(doc["policies"]["mta_sts"]["fetch"], "ok", "fetch without --source")
+    # An address this host does not have: the bind fails at once, a finding
+    # with the reason, no hang (the SMTP connections fail the same way).
+    r = run("sts-ok.test", "--source", "192.0.2.1", "--timeout-total", "60")
+    assert r.elapsed < 30, "ended in %.1f s" % r.elapsed
+    m = r.json["policies"]["mta_sts"]
+    assert_eq(m["fetch"], "connect_failed", "fetch with a foreign --source (%r)" % m)
+    assert_in("bind", m["fetch_error"].lower(), "fetch_error names the bind")
+    assert_in("mtasts.policy_fetch_failed", codes(r.json), "finding")
+    assert_in("connect.error", codes(r.json), "the SMTP connections fail too")
+
+
+@test
+def dane_ta_match_through_cname():
+    # RFC 7672 §3.2.3: mx.dane-cname.test is an alias (CNAME) of
+    # mx.dane-ta.test, whose certificate names only mx.dane-ta.test.  With
+    # DANE-TA(2) the CNAME-expanded name is a reference identifier beside
+    # the MX host name, so the TLSA 2 1 1 record matches and the name check
+    # passes; the alias itself is still a finding (RFC 5321 §5.1).
+    doc = dane_case("dane-cname.test", "mx.dane-cname.test", "127.0.1.51", "deliver",
+                    ["dane.match", "dns.mx_cname"], 1)
+    x = exchanger(doc, "mx.dane-cname.test")
+    assert_eq((x["cname"], "cname" in x["flags"]), ("mx.dane-ta.test", True), "the alias")
+    assert_eq(x["dane"]["lookup"], "done", "TLSA looked up (authentic answers)")
+    assert_eq([(t["usage"], t["selector"], t["matching_type"]) for t in x["dane"]["tlsa"]],
+              [(2, 1, 1)], "TLSA records")
+    d = primary_attempt(doc, "127.0.1.51")["tls"]["dane"]
+    assert_eq((d["ok"], d["depth"]), (True, 1), "DANE-TA matched the intermediate")
+    assert "dane.mismatch" not in codes(doc), codes(doc)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
