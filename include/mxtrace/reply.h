@@ -157,4 +157,13 @@ const char *mxt_cap_name(unsigned bit);
 /* True if mech (case-insensitive) is among caps->auth. */
 int mxt_caps_has_auth(const struct mxt_caps *caps, const char *mech);
 
+/* ---- what a reply says about the client (greeting.c) ---- */
+
+/* The first address in brackets in one reply line of len bytes ("Hello x
+ * [192.0.2.1]", "[IPv6:2001:db8::1]": RFC 5321 §4.1.3 address literals),
+ * the address the server saw the client connect from.  Writes it, without
+ * brackets or "IPv6:" tag, NUL-terminated into out (n bytes) and returns
+ * 1; else 0 with out empty. */
+int mxt_reply_echoed_address(const char *p, size_t len, char *out, size_t n);
+
 #endif

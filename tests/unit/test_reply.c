@@ -808,6 +808,61 @@ test_flag_names(void)
 	T_CHECK(MXT_REPLY_F_UNTERMINATED == 1u << 9, "last flag is bit 9");
 }
 
+/* mxt_reply_echoed_address(): the address a server echoed in brackets. */
+static void
+test_echoed_address(void)
+{
+	static const struct {
+		const char *line;
+		const char *want; /* NULL: none */
+	} echo_cases[] = {
+	    {"mx.example.test Hello client.example [192.0.2.1]", "192.0.2.1"},
+	    {"mx.example.test ESMTP at your service, [198.51.100.7]", "198.51.100.7"},
+	    {"mx Hello [IPv6:2001:db8::1]", "2001:db8::1"},
+	    {"mx Hello [ipv6:2001:DB8::1]", "2001:DB8::1"},
+	    {"mx Hello [2001:db8::2]", "2001:db8::2"},
+	    {"mx [not an address] then [203.0.113.9]", "203.0.113.9"},
+	    {"mx Hello [192.0.2.1", NULL},
+	    {"mx Hello 192.0.2.1", NULL},
+	    {"mx Hello []", NULL},
+	    {"mx Hello [999.0.2.1]", NULL},
+	    {"mx Hello [IPv6:]", NULL},
+	    {"mx Hello [1.2.3.4 ]", NULL},
+	    {"mx [0000000000000000000000000000000000000000000000000000000000001.2.3.4]", NULL},
+	    {"", NULL},
+	};
+	char out[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(echo_cases) / sizeof(echo_cases[0]); i++) {
+		int got = mxt_reply_echoed_address(
+		    echo_cases[i].line, strlen(echo_cases[i].line), out, sizeof(out));
+
+		if (echo_cases[i].want == NULL)
+			T_CHECK(!got && out[0] == '\0', "no address in '%s' (got '%s')",
+			    echo_cases[i].line, got ? out : "");
+		else
+			T_CHECK(got && strcmp(out, echo_cases[i].want) == 0,
+			    "'%s' -> %s (got '%s')", echo_cases[i].line, echo_cases[i].want,
+			    got ? out : "");
+	}
+	/* Bytes, not a C string: a NUL inside the brackets is not an address,
+	 * nor is a literal cut by the given length. */
+	T_CHECK(!mxt_reply_echoed_address("[192.0.2.1\0x]", 13, out, sizeof(out)),
+	    "NUL inside the brackets");
+	T_CHECK(!mxt_reply_echoed_address("[192.0.2.1]", 10, out, sizeof(out)),
+	    "the closing bracket past len");
+	T_CHECK(mxt_reply_echoed_address("x [192.0.2.1] y", 13, out, sizeof(out)) &&
+		strcmp(out, "192.0.2.1") == 0,
+	    "length stops after the bracket");
+	/* An output buffer too small for the address: none, no overflow. */
+	T_CHECK(!mxt_reply_echoed_address("[192.0.2.1]", 11, out, 9), "out too small");
+	T_CHECK(
+	    mxt_reply_echoed_address("[192.0.2.1]", 11, out, 10) && strcmp(out, "192.0.2.1") == 0,
+	    "out exactly large enough");
+	T_CHECK(!mxt_reply_echoed_address("[192.0.2.1]", 11, out, 0), "no output buffer");
+}
+
 int
 main(void)
 {
@@ -816,5 +871,6 @@ main(void)
 	test_unterminated_head();
 	test_api();
 	test_flag_names();
+	test_echoed_address();
 	return t_done();
 }
