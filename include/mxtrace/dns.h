@@ -101,9 +101,10 @@ int mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct 
 /* Pick the EHLO name (RFC 5321 §4.1.4): --ehlo, else the forward-confirmed
  * PTR name, else the host name if it is an FQDN, else an address literal. */
 void mxt_identity_choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg);
-/* After probing: if a server echoed an address other than ours in its
- * greeting, record it as the egress address and return 1. */
-int mxt_identity_egress_seen(struct mxt_target *t);
+/* The address receivers judge us by, whose PTR mxt_identity_run() looks
+ * up: the egress address when known, else the local IPv4, else IPv6 one;
+ * NULL when none is known.  Borrowed from c. */
+const char *mxt_identity_address(const struct mxt_client *c);
 
 /* An MX answer read as a resolver means it (answer.c): the MX records whose
  * owner is the query name or the end of its CNAME chain. */

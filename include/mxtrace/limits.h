@@ -65,6 +65,11 @@
 /* The receive buffer asked for the c-ares socket (SO_RCVBUF, bytes); the
  * kernel caps it at net.core.rmem_max. */
 #define MXT_DNS_RCVBUF (1024 * 1024)
+/* The engine's cache of client identity lookups (PTR and its forward
+ * confirmation per judged address): a batch shares one lookup; an entry is
+ * reused for this long (an engine may run for days: the exporter). */
+#define MXT_IDENTITY_CACHE_MAX 8
+#define MXT_IDENTITY_CACHE_MS 60000
 /* Fan-out: MX hosts, addresses per host (A and AAAA together), concurrent
  * sockets.  RFC 5321 §5.1 lets a client limit the hosts it tries (Postfix:
  * smtp_mx_address_limit); what is skipped is flagged over_limit and

@@ -3,10 +3,11 @@
  * Who the client is, as receivers see it (RFC 5321 §4.1.4; receivers check
  * the EHLO name and the reverse DNS of the connecting address): the local
  * source address towards the exchangers, the public egress address when
- * known (--egress-ip, or the address a server echoed back), its PTR and
- * whether that name resolves back to it (forward-confirmed reverse DNS), and
- * the EHLO name to send.  Queries run concurrently through the resolver.
- * It does not judge what it finds.
+ * known (--egress-ip, or the address a server echoed back: the engine reads
+ * that from the replies), its PTR and whether that name resolves back to it
+ * (forward-confirmed reverse DNS), and the EHLO name to send.  Queries run
+ * concurrently through the resolver.  It does not judge what it finds and
+ * reads no SMTP text.
  */
 #include <arpa/inet.h>
 #include <ares.h>
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -201,9 +201,8 @@ mxt_identity_local(struct mxt_target *t, const struct mxt_config *cfg)
 	}
 }
 
-/* The address receivers judge us by: the egress address when known. */
-static const char *
-judged_address(const struct mxt_client *c)
+const char *
+mxt_identity_address(const struct mxt_client *c)
 {
 	if (c->egress != NULL)
 		return c->egress;
@@ -215,7 +214,7 @@ choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg)
 {
 	struct mxt_client *c = &t->client;
 	char host[256], lit[80];
-	const char *addr = judged_address(c);
+	const char *addr = mxt_identity_address(c);
 
 	if (c->ehlo_name != NULL)
 		return;
@@ -264,7 +263,7 @@ mxt_identity_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_
 {
 	struct mxt_client *c = &t->client;
 	struct idrun *run = mxt_xcalloc(1, sizeof(*run));
-	const char *addr = judged_address(c);
+	const char *addr = mxt_identity_address(c);
 	char rev[128];
 
 	run->r = r;
@@ -321,64 +320,4 @@ mxt_identity_choose_ehlo(struct mxt_target *t, const struct mxt_config *cfg)
 		return;
 	}
 	choose_ehlo(t, cfg);
-}
-
-/* An address in brackets in a greeting line ("Hello x [192.0.2.1]",
- * "at your service, [192.0.2.1]"): what the server saw us as. */
-static int
-bracketed_address(const char *p, size_t len, char *out, size_t n)
-{
-	size_t i, j;
-
-	for (i = 0; i < len; i++) {
-		unsigned char b[16];
-
-		if (p[i] != '[')
-			continue;
-		for (j = i + 1; j < len && p[j] != ']' && j - i < 60; j++)
-			;
-		if (j >= len || p[j] != ']' || j - i - 1 >= n)
-			continue;
-		memcpy(out, p + i + 1, j - i - 1);
-		out[j - i - 1] = '\0';
-		if (strncasecmp(out, "IPv6:", 5) == 0)
-			memmove(out, out + 5, strlen(out + 5) + 1);
-		if (inet_pton(AF_INET, out, b) == 1 || inet_pton(AF_INET6, out, b) == 1)
-			return 1;
-	}
-	return 0;
-}
-
-int
-mxt_identity_egress_seen(struct mxt_target *t)
-{
-	struct mxt_client *c = &t->client;
-	size_t i;
-	char addr[64];
-
-	if (c->egress != NULL)
-		return 0;
-	for (i = 0; i < t->nattempts; i++) {
-		const struct mxt_attempt *a = &t->attempts[i];
-		const struct mxt_step *s = mxt_attempt_step(a, MXT_STAGE_EHLO);
-		const char *from = "ehlo";
-
-		if (s == NULL || s->reply.nlines == 0) {
-			s = mxt_attempt_step(a, MXT_STAGE_BANNER);
-			from = "banner";
-		}
-		if (s == NULL || s->reply.nlines == 0)
-			continue;
-		if (!bracketed_address(
-			s->reply.lines[0].p, s->reply.lines[0].len, addr, sizeof(addr)))
-			continue;
-		/* The server saw us as we are: nothing new to learn. */
-		if ((c->local_v4 != NULL && strcmp(addr, c->local_v4) == 0) ||
-		    (c->local_v6 != NULL && strcmp(addr, c->local_v6) == 0))
-			return 0;
-		c->egress = mxt_xstrdup(addr);
-		c->egress_from = mxt_xstrdup(from);
-		return 1;
-	}
-	return 0;
 }

@@ -9,6 +9,7 @@
  * for that target.  It wires stages; it does not judge (the report stage does) and it never writes
  * to stdout (the caller renders).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,16 @@
 #include "mxtrace/dns.h"
 #include "mxtrace/engine.h"
 #include "mxtrace/escape.h"
+#include "mxtrace/limits.h"
 #include "mxtrace/log.h"
 #include "mxtrace/probe.h"
+#include "mxtrace/reply.h"
 #include "mxtrace/report.h"
 #include "mxtrace/reputation.h"
 #include "mxtrace/tls.h"
 #include "mxtrace/xalloc.h"
+
+struct idcache;
 
 struct mxt_engine {
 	const struct mxt_config *cfg;
@@ -37,6 +42,7 @@ struct mxt_engine {
 	size_t nruns;
 	struct mxt_refcheck **checks; /* --egress-check, shared by the runs (reference.c) */
 	size_t nchecks;
+	struct idcache *idc; /* MXT_IDENTITY_CACHE_MAX entries */
 };
 
 enum run_stage {
@@ -60,12 +66,64 @@ struct mxt_run {
 	/* The probe stage runs the identity lookups alongside: both must end
 	 * before the next stage. */
 	int probe_pending, identity_pending;
+	struct idcache *idc; /* the cache entry this run's own lookups fill */
 	int64_t start, hard; /* monotonic ms */
 	int cancelled;
 	struct mxt_timer later;	 /* the report stage runs from a fresh loop turn */
 	struct mxt_refcheck *rc; /* the reference check this run waits for */
 	struct mxt_refcheck_waiter rw;
 };
+
+/* ---- the client identity, looked up once per address (issue 9) ---- */
+
+/* In a batch every target has the same local (and egress) address: its PTR
+ * and forward confirmation are looked up once and shared.  An entry is
+ * keyed by the address receivers judge us by and the --ehlo name (whose
+ * resolution the lookups also check); runs that ask while the first
+ * lookup is in flight wait for it (when its deadline is within theirs).
+ * A finished entry is reused for MXT_IDENTITY_CACHE_MS: an engine may live
+ * for days (the exporter), and a PTR may change. */
+struct idcache {
+	int used, pending;
+	char addr[INET6_ADDRSTRLEN];
+	char *ehlo;	  /* cfg->ehlo of the lookup, or NULL */
+	int64_t deadline; /* pending: when the owner's lookups end at the latest */
+	int64_t expires;  /* done: reused until then */
+	char *ptr;	  /* the results, as mxt_identity_run() left them */
+	struct mxt_dns_query q_ptr;
+	int fcrdns, ehlo_resolves;
+	struct mxt_run **waiters;
+	size_t nwaiters;
+};
+
+static int
+same_ehlo(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+static void
+idcache_clear(struct idcache *c)
+{
+	free(c->ehlo);
+	free(c->ptr);
+	free(c->q_ptr.error);
+	free(c->waiters);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Copy a finished lookup's results into a target's client record. */
+static void
+idcache_apply(const struct idcache *c, struct mxt_client *cl)
+{
+	free(cl->ptr);
+	cl->ptr = mxt_xstrdup_or_null(c->ptr);
+	free(cl->q_ptr.error);
+	cl->q_ptr = c->q_ptr;
+	cl->q_ptr.error = mxt_xstrdup_or_null(c->q_ptr.error);
+	cl->fcrdns = c->fcrdns;
+	cl->ehlo_resolves = c->ehlo_resolves;
+}
 
 static int64_t
 wall_ms(void)
@@ -97,6 +155,7 @@ mxt_engine_new(const struct mxt_config *cfg, char *err, size_t errlen, int *user
 		*user_error = 0;
 	e->cfg = cfg;
 	e->rng = seed_of(cfg);
+	e->idc = mxt_xcalloc(MXT_IDENTITY_CACHE_MAX, sizeof(*e->idc));
 	e->loop = mxt_loop_new();
 	if (e->loop == NULL) {
 		snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
@@ -126,17 +185,22 @@ fail:
 void
 mxt_engine_free(struct mxt_engine *e)
 {
+	size_t i;
+
 	if (e == NULL)
 		return;
 	if (e->ctx != NULL)
 		SSL_CTX_free(e->ctx);
 	mxt_resolver_free(e->res);
 	/* After the resolver: its lookups called back into the checks. */
-	for (size_t i = 0; i < e->nchecks; i++)
+	for (i = 0; i < e->nchecks; i++)
 		mxt_refcheck_free(e->checks[i]);
 	free(e->checks);
 	mxt_gate_free(e->gate);
 	mxt_loop_free(e->loop);
+	for (i = 0; e->idc != NULL && i < MXT_IDENTITY_CACHE_MAX; i++)
+		idcache_clear(&e->idc[i]);
+	free(e->idc);
 	free(e);
 }
 
@@ -241,10 +305,10 @@ log_probe(const struct mxt_target *t)
 
 static void on_dns(struct mxt_target *t, void *arg);
 static void on_identity(struct mxt_target *t, void *arg);
+static void identity_done(struct mxt_run *run);
 static void on_probe(struct mxt_target *t, void *arg);
 static void on_all_timeout(struct mxt_target *t, void *arg);
 static void step_after_probe(struct mxt_run *run);
-static void on_egress_identity(struct mxt_target *t, void *arg);
 static void after_probe(struct mxt_run *run);
 static void on_reputation(struct mxt_target *t, void *arg);
 
@@ -298,6 +362,125 @@ on_reputation(struct mxt_target *t, void *arg)
 	to_report(arg);
 }
 
+/* The client's identity is known (looked up, or from the cache): the EHLO
+ * name for the parked sessions, or the next stage. */
+static void
+identity_done(struct mxt_run *run)
+{
+	struct mxt_target *t = run->t;
+
+	run->identity_pending = 0;
+	if (run->stage == RUN_EGRESS_ID) {
+		to_reputation(run);
+		return;
+	}
+	mxt_identity_choose_ehlo(t, run->cfg);
+	mxt_log(1, "%s: client: local %s, PTR %s%s, EHLO name %s (%s)", t->input,
+	    t->client.local_v4 != NULL ? t->client.local_v4 : "-",
+	    t->client.ptr != NULL ? "present" : "missing",
+	    t->client.fcrdns ? " (forward-confirmed)" : "", t->client.ehlo_name,
+	    t->client.ehlo_from);
+	if (run->probe_pending)
+		mxt_probe_ehlo_ready(run->probe); /* parked sessions send EHLO */
+	else
+		step_after_probe(run);
+}
+
+/* The lookups this run started ended: keep the results in its cache entry,
+ * hand them to the runs that waited, then go on. */
+static void
+on_identity(struct mxt_target *t, void *arg)
+{
+	struct mxt_run *run = arg, **w = NULL;
+	struct idcache *c = run->idc;
+	size_t i, n = 0;
+
+	run->idc = NULL;
+	if (c != NULL) {
+		c->pending = 0;
+		c->ptr = mxt_xstrdup_or_null(t->client.ptr);
+		c->q_ptr = t->client.q_ptr;
+		c->q_ptr.error = mxt_xstrdup_or_null(t->client.q_ptr.error);
+		c->fcrdns = t->client.fcrdns;
+		c->ehlo_resolves = t->client.ehlo_resolves;
+		/* A lookup that timed out is shared with those who waited for
+		 * it, not reused. */
+		c->expires =
+		    mxt_now_ms() + (c->q_ptr.status == MXT_DNS_TIMEOUT ? 0 : MXT_IDENTITY_CACHE_MS);
+		w = c->waiters;
+		n = c->nwaiters;
+		c->waiters = NULL;
+		c->nwaiters = 0;
+		/* Every waiter gets the results before any goes on (going on may
+		 * reuse the entry). */
+		for (i = 0; i < n; i++)
+			idcache_apply(c, &w[i]->t->client);
+	}
+	for (i = 0; i < n; i++)
+		identity_done(w[i]);
+	free(w);
+	identity_done(run);
+}
+
+/* Look up the client identity for t's judged address (mxt_identity_run()),
+ * or take it from the engine's cache, or wait for the same lookup another
+ * run has in flight.  identity_done() follows, maybe inside this call. */
+static void
+identity_start(struct mxt_run *run)
+{
+	struct mxt_engine *e = run->e;
+	struct mxt_target *t = run->t;
+	const char *addr = mxt_identity_address(&t->client);
+	int64_t now = mxt_now_ms(), deadline = mxt_dns_deadline(run->cfg, now, run->hard);
+	struct idcache *c, *slot = NULL;
+	size_t i;
+
+	run->identity_pending = 1;
+	for (i = 0; addr != NULL && strlen(addr) < sizeof(c->addr) && i < MXT_IDENTITY_CACHE_MAX;
+	     i++) {
+		c = &e->idc[i];
+		if (c->used && !c->pending && c->expires <= now)
+			idcache_clear(c);
+		if (!c->used) {
+			if (slot == NULL)
+				slot = c;
+			continue;
+		}
+		if (strcmp(c->addr, addr) != 0 || !same_ehlo(c->ehlo, run->cfg->ehlo))
+			continue;
+		if (!c->pending) {
+			idcache_apply(c, &t->client);
+			identity_done(run);
+			return;
+		}
+		/* In flight: wait, unless it may outlast this run's own
+		 * deadline. */
+		if (c->deadline <= deadline) {
+			c->waiters =
+			    mxt_xreallocarray(c->waiters, c->nwaiters + 1, sizeof(*c->waiters));
+			c->waiters[c->nwaiters++] = run;
+			return;
+		}
+	}
+	/* Full: the finished entry that expires first makes room. */
+	for (i = 0; slot == NULL && addr != NULL && strlen(addr) < sizeof(c->addr) &&
+	     i < MXT_IDENTITY_CACHE_MAX;
+	     i++) {
+		c = &e->idc[i];
+		if (!c->pending && (slot == NULL || c->expires < slot->expires))
+			slot = c;
+	}
+	if (slot != NULL) {
+		idcache_clear(slot);
+		slot->used = slot->pending = 1;
+		snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
+		slot->ehlo = mxt_xstrdup_or_null(run->cfg->ehlo);
+		slot->deadline = deadline;
+		run->idc = slot;
+	}
+	mxt_identity_run(e->res, t, run->cfg, run->hard, on_identity, run);
+}
+
 static void
 on_dns(struct mxt_target *t, void *arg)
 {
@@ -310,37 +493,18 @@ on_dns(struct mxt_target *t, void *arg)
 	}
 	/* The identity lookups and the probe run at the same time: the EHLO
 	 * name is needed only after a banner (RFC 5321 §4.1.1.1), so a
-	 * session that has its banner first waits for on_identity().  With
+	 * session that has its banner first waits for identity_done().  With
 	 * --ehlo the name is known now and nothing waits. */
 	run->stage = RUN_PROBE;
 	mxt_identity_local(t, run->cfg);
 	if (run->cfg->ehlo != NULL)
 		mxt_identity_choose_ehlo(t, run->cfg);
-	run->identity_pending = 1;
-	mxt_identity_run(run->e->res, t, run->cfg, run->hard, on_identity, run);
 	run->probe = mxt_probe_run(
 	    run->e->loop, run->e->ctx, run->e->gate, t, run->cfg, run->hard, on_probe, run);
 	run->probe_pending = run->probe != NULL;
 	if (run->probe != NULL)
 		mxt_probe_on_all_timeout(run->probe, on_all_timeout, run);
-}
-
-static void
-on_identity(struct mxt_target *t, void *arg)
-{
-	struct mxt_run *run = arg;
-
-	run->identity_pending = 0;
-	mxt_identity_choose_ehlo(t, run->cfg);
-	mxt_log(1, "%s: client: local %s, PTR %s%s, EHLO name %s (%s)", t->input,
-	    t->client.local_v4 != NULL ? t->client.local_v4 : "-",
-	    t->client.ptr != NULL ? "present" : "missing",
-	    t->client.fcrdns ? " (forward-confirmed)" : "", t->client.ehlo_name,
-	    t->client.ehlo_from);
-	if (run->probe_pending)
-		mxt_probe_ehlo_ready(run->probe); /* parked sessions send EHLO */
-	else
-		step_after_probe(run);
+	identity_start(run);
 }
 
 static void
@@ -458,6 +622,43 @@ step_after_probe(struct mxt_run *run)
 	after_probe(run);
 }
 
+/* Whether a server echoed an address other than ours in its EHLO reply or
+ * greeting (mxt_reply_echoed_address()): what it saw us as, our egress
+ * address.  Records it and returns 1. */
+static int
+egress_seen(struct mxt_target *t)
+{
+	struct mxt_client *c = &t->client;
+	size_t i;
+	char addr[INET6_ADDRSTRLEN];
+
+	if (c->egress != NULL)
+		return 0;
+	for (i = 0; i < t->nattempts; i++) {
+		const struct mxt_attempt *a = &t->attempts[i];
+		const struct mxt_step *s = mxt_attempt_step(a, MXT_STAGE_EHLO);
+		const char *from = "ehlo";
+
+		if (s == NULL || s->reply.nlines == 0) {
+			s = mxt_attempt_step(a, MXT_STAGE_BANNER);
+			from = "banner";
+		}
+		if (s == NULL || s->reply.nlines == 0)
+			continue;
+		if (!mxt_reply_echoed_address(
+			s->reply.lines[0].p, s->reply.lines[0].len, addr, sizeof(addr)))
+			continue;
+		/* The server saw us as we are: nothing new to learn. */
+		if ((c->local_v4 != NULL && strcmp(addr, c->local_v4) == 0) ||
+		    (c->local_v6 != NULL && strcmp(addr, c->local_v6) == 0))
+			return 0;
+		c->egress = mxt_xstrdup(addr);
+		c->egress_from = mxt_xstrdup(from);
+		return 1;
+	}
+	return 0;
+}
+
 /* Both the probe and the identity lookups are over. */
 static void
 after_probe(struct mxt_run *run)
@@ -465,21 +666,14 @@ after_probe(struct mxt_run *run)
 	struct mxt_target *t = run->t;
 
 	/* A server told us our public address: look that one up too. */
-	if (!run->cancelled && mxt_identity_egress_seen(t)) {
+	if (!run->cancelled && egress_seen(t)) {
 		mxt_log(
 		    1, "%s: a server saw us as %s: looking up its PTR", t->input, t->client.egress);
 		run->stage = RUN_EGRESS_ID;
-		if (mxt_identity_run(
-			run->e->res, t, run->cfg, run->hard, on_egress_identity, run) == 0)
-			return;
+		identity_start(run);
+		return;
 	}
 	to_reputation(run);
-}
-
-static void
-on_egress_identity(struct mxt_target *t, void *arg)
-{
-	to_reputation(arg);
 }
 
 struct mxt_run *
