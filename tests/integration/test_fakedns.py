@@ -660,5 +660,48 @@ def burst_of_queries_is_paced():
         raise AssertionError("client side: %s" % m.group(0))
 
 
+@test
+def identity_looked_up_once_per_batch():
+    """Issue 9: the client identity is cached per engine run.  Four targets
+    of one --batch run at once with the same local address while its PTR
+    answers 500 ms late: one PTR query and one forward confirmation in all
+    (the others wait for the lookup in flight), and every record carries
+    the same client section and sends EHLO with the PTR name."""
+    domains = ["c%d.cache.test" % i for i in range(1, 5)]
+    names = {
+        "1.0.0.127.in-addr.arpa": {"PTR": {
+            "answer": [{"type": "PTR", "host": "localhost.test"}],
+            "do": ["drop"] * 10 + ["answer"]}},
+        "mx1.healthy.test": {"A": A(MX1)},
+    }
+    for d in domains:
+        names[d] = {"MX": MX((10, "mx1.healthy.test"))}
+    path = os.path.join(_tmp, "cache-batch.txt")
+    with open(path, "w") as f:
+        f.write("".join(d + "\n" for d in domains))
+    with FakeDNS(16, names) as f:
+        cmd = ["ip", "netns", "exec", NS, harness.MXTRACE, "--allow-loopback", "--ca-file",
+               harness.CA, "--batch", path] + list(f.args("--dns-timeout", "5", "--dns-tries", "1"))
+        p = subprocess.run(cmd, capture_output=True, timeout=120)
+        f.stop()
+    err = p.stderr.decode("utf-8", "replace")
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "Segmentation"):
+        assert bad not in err, err[-800:]
+    docs = [json.loads(x) for x in p.stdout.decode().splitlines() if x.strip()]
+    for d in docs:
+        harness.validate(d)
+    assert_eq(sorted(d["target"]["input"] for d in docs), domains, "one record per target")
+    for d in docs:
+        c = d["client"]
+        assert_eq((c["ptr"], c["fcrdns"], c["ehlo_name"], c["ehlo_source"]),
+                  ("localhost.test", True, "localhost.test", "ptr"),
+                  "client section of %s" % d["target"]["input"])
+        assert_eq(c["ptr_query"]["status"], "ok", "PTR status of %s" % d["target"]["input"])
+        assert_eq(step(attempt(d, MX1), "ehlo")["command"], "EHLO localhost.test",
+                  "EHLO of %s" % d["target"]["input"])
+    assert_eq(len(f.queries("PTR", "1.0.0.127.in-addr.arpa")), 1, "PTR queries in the batch")
+    assert_eq(len(f.queries("A", "localhost.test")), 1, "forward confirmations in the batch")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:] or None))
