@@ -432,7 +432,7 @@ identity_start(struct mxt_run *run)
 	struct mxt_target *t = run->t;
 	const char *addr = mxt_identity_address(&t->client);
 	int64_t now = mxt_now_ms(), deadline = mxt_dns_deadline(run->cfg, now, run->hard);
-	struct idcache *c, *slot = NULL;
+	struct idcache *c, *slot = NULL, *victim = NULL;
 	size_t i;
 
 	run->identity_pending = 1;
@@ -463,13 +463,14 @@ identity_start(struct mxt_run *run)
 		}
 	}
 	/* Full: the finished entry that expires first makes room. */
-	for (i = 0; slot == NULL && addr != NULL && strlen(addr) < sizeof(c->addr) &&
-	     i < MXT_IDENTITY_CACHE_MAX;
+	for (i = 0; addr != NULL && strlen(addr) < sizeof(c->addr) && i < MXT_IDENTITY_CACHE_MAX;
 	     i++) {
 		c = &e->idc[i];
-		if (!c->pending && (slot == NULL || c->expires < slot->expires))
-			slot = c;
+		if (!c->pending && (victim == NULL || c->expires < victim->expires))
+			victim = c;
 	}
+	if (slot == NULL)
+		slot = victim;
 	if (slot != NULL) {
 		idcache_clear(slot);
 		slot->used = slot->pending = 1;
