@@ -471,7 +471,9 @@ mxt_classify_verdict(struct ctx *c, const struct outcome *out)
 		if (c->eg.canary != NULL) {
 			mxt_sb_printf(&sum, " (port %d of ", c->eg.canary->port);
 			mxt_sb_where(&sum, t, c->eg.canary);
-			mxt_sb_puts(&sum, " connected)");
+			mxt_sb_puts(&sum,
+			    c->eg.canary->connect == MXT_CONN_OK ? " connected)"
+								 : " refused (RST))");
 		} else if (c->eg.nref > 0) {
 			mxt_sb_puts(&sum, " (port 25 of the reference exchangers timed out too)");
 		}

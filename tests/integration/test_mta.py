@@ -494,6 +494,7 @@ def scenario_egress_blocked():
     assert_eq(sorted((x["port"], x["connect"]["status"]) for x in canaries),
               [(465, "connected"), (587, "connected")], "canaries on 587 and 465")
     assert_in("connect.egress_blocked", codes(d), "finding")
+    assert " connected)" in d["verdict"]["summary"], d["verdict"]["summary"]
     assert "connect.timeout" not in codes(d), "no per-address timeout flood"
     assert_eq((d["verdict"]["status"], r.rc), ("unknown", 3), "the target is not judged")
 
@@ -510,6 +511,9 @@ def egress_blocked_when_mx_refuse_587_465():
     assert_in("connect.egress_blocked", codes(d), "finding")
     f = [x for x in d["findings"] if x["code"] == "connect.egress_blocked"][0]
     assert "refused" in f["evidence"], f["evidence"]
+    # The first line says what the canary saw, as the evidence does.
+    assert "refused (RST)" in d["verdict"]["summary"], d["verdict"]["summary"]
+    assert " connected)" not in d["verdict"]["summary"], d["verdict"]["summary"]
     assert "connect.timeout" not in codes(d), "no per-address timeout flood"
     assert_eq((d["verdict"]["status"], r.rc), ("unknown", 3), "the target is not judged")
 
