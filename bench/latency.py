@@ -614,7 +614,7 @@ def records(out):
 
 def verdicts(out):
     dec = json.JSONDecoder()
-    i, counts = 0, {}
+    i, counts, why = 0, {}, {}
     while True:
         while i < len(out) and out[i].isspace():
             i += 1
@@ -633,7 +633,15 @@ def verdicts(out):
             if isinstance(x, dict) and any(f.get("code") == "dns.timeout"
                                            for f in x.get("findings") or []):
                 counts["with dns.timeout"] = counts.get("with dns.timeout", 0) + 1
-    return ", ".join("%s %d" % kv for kv in sorted(counts.items()))
+            # What made a verdict unknown: the codes of its findings.
+            if v == "unknown" and isinstance(x, dict):
+                for code in sorted({f.get("code", "?") for f in x.get("findings") or []}):
+                    why[code] = why.get(code, 0) + 1
+    text = ", ".join("%s %d" % kv for kv in sorted(counts.items()))
+    if why:
+        top = sorted(why.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+        text += "; unknown records' codes: " + ", ".join("%s %d" % kv for kv in top)
+    return text
 
 
 def run(outdir, which):
