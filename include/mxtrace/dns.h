@@ -62,7 +62,7 @@ uint64_t mxt_rand_next(uint64_t *state);
 typedef void mxt_dns_done_cb(struct mxt_target *t, void *arg);
 
 /* Run the DNS stage for t (t->domain set, or cfg->server): MX, then A/AAAA
- * of every exchanger concurrently, then the policies (mxt_policy_run).
+ * of every exchanger concurrently, with the policies (mxt_policy_run).
  * done runs once, from the loop, when every query has finished or the DNS
  * deadline passed.  Queries are asked on behalf of arg: cancelling arg
  * (mxt_resolver_cancel_owner) ends the stage at once.  rng is the shuffle
@@ -76,15 +76,20 @@ int64_t mxt_dns_deadline(const struct mxt_config *cfg, int64_t start, int64_t ha
 
 /* ---- transport security policies (policy.c) ---- */
 
-/* After the exchangers' addresses: TLSA of every exchanger whose answers
- * are authentic (RFC 7672 §2.2), the _mta-sts TXT record and policy
- * (RFC 8461 §3), the _smtp._tls TXT record (RFC 8460 §3), as cfg allows
- * (--no-dane, --no-mta-sts).  done runs once from the loop, at the latest
- * at deadline (the DNS stage's, absolute monotonic ms).  Its queries are
- * asked on behalf of arg (mxt_resolver_cancel_owner).  Returns 0 (out of
- * memory aborts, mxtrace/xalloc.h). */
+/* Once the exchangers' names are known, alongside their address lookups:
+ * TLSA of every exchanger (RFC 7672 §2.2), the _mta-sts TXT record and
+ * policy (RFC 8461 §3), the _smtp._tls TXT record (RFC 8460 §3), as cfg
+ * allows (--no-dane, --no-mta-sts).  done(t, arg) runs once from the loop,
+ * at the latest at deadline (the DNS stage's, absolute monotonic ms).  Its
+ * queries are asked on behalf of owner (mxt_resolver_cancel_owner).
+ * Returns 0 (out of memory aborts, mxtrace/xalloc.h). */
 int mxt_policy_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
-    int64_t deadline, mxt_dns_done_cb *done, void *arg);
+    int64_t deadline, void *owner, mxt_dns_done_cb *done, void *arg);
+/* When both the addresses and the TLSA answers are in: which exchangers a
+ * DANE sender would use the TLSA records of (RFC 7672 §2.2.1, §2.2.2: MX
+ * and address answers authentic); an exchanger without addresses keeps no
+ * TLSA result. */
+void mxt_policy_settle_dane(struct mxt_target *t);
 
 /* ---- client identity (identity.c) ---- */
 

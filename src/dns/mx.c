@@ -33,6 +33,7 @@ struct run {
 	struct mxt_timer deadline;
 	struct mxt_timer later;
 	int finished;
+	int policy_started; /* mxt_policy_run() holds one reference on pending */
 };
 
 struct addrq {
@@ -40,6 +41,21 @@ struct addrq {
 	size_t idx;
 	int family;
 };
+
+static void on_policy(struct mxt_target *t, void *arg);
+
+/* The policies start as soon as the exchangers are known (or at the end
+ * when no MX answer named them), so their lookups overlap the address
+ * lookups: a TLSA query needs only the MX name. */
+static void
+start_policy(struct run *run)
+{
+	if (run->policy_started)
+		return;
+	run->policy_started = 1;
+	run->pending++;
+	mxt_policy_run(run->r, run->t, run->cfg, run->end, run->arg, on_policy, run);
+}
 
 static void
 finish(struct run *run)
@@ -49,6 +65,10 @@ finish(struct run *run)
 
 	if (run->finished || run->pending > 0)
 		return;
+	if (!run->policy_started) {
+		start_policy(run);
+		return;
+	}
 	run->finished = 1;
 	mxt_timer_cancel(mxt_resolver_loop(run->r), &run->deadline);
 	mxt_timer_cancel(mxt_resolver_loop(run->r), &run->later);
@@ -64,10 +84,19 @@ finish(struct run *run)
 		    (x->q_aaaa.status == MXT_DNS_NODATA || x->q_aaaa.status == MXT_DNS_NOT_RUN))
 			x->flags |= MXT_XF_NO_ADDRESS;
 	}
+	mxt_policy_settle_dane(t);
 	t->dns.duration_ms = mxt_now_ms() - run->start;
-	/* Then the policies a sender would look up (policy.c). */
-	mxt_policy_run(run->r, t, run->cfg, run->end, run->done, run->arg);
+	run->done(t, run->arg);
 	free(run);
+}
+
+static void
+on_policy(struct mxt_target *t, void *arg)
+{
+	struct run *run = arg;
+
+	run->pending--;
+	finish(run);
 }
 
 /* An address no MTA sends mail to: unspecified, "this network",
@@ -383,6 +412,7 @@ on_mx(void *arg, enum mxt_dns_status st, const unsigned char *abuf, int alen)
 		t->dns.source = MXT_MX_SOURCE_NONE;
 	}
 	mxt_mx_answer_free(&ans);
+	start_policy(run);
 	run->pending--;
 	finish(run);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The policy half of the DNS stage, run once the exchangers and their
- * addresses are known: what a sender enforcing a transport security policy
- * looks up before it connects.
+ * The policy half of the DNS stage, run as soon as the exchangers' names
+ * are known, alongside their address lookups (mx.c): what a sender
+ * enforcing a transport security policy looks up before it connects.
  *   - DANE (RFC 7672 §2.2): for each exchanger whose MX answer and address
  *     answers the resolver marked authentic (AD), the TLSA records at
  *     _25._tcp.<exchanger>.  Insecure exchangers are asked too, marked
@@ -40,6 +40,7 @@ struct pol {
 	const struct mxt_config *cfg;
 	mxt_dns_done_cb *done;
 	void *arg;
+	void *owner;	 /* whose queries these are (mxt_resolver_cancel_owner) */
 	int pending;	 /* queries and the fetch in flight */
 	int sts_waiting; /* _mta-sts TXT, A, AAAA of the policy host */
 	char *addrs;	 /* the policy host's addresses, for curl */
@@ -58,7 +59,6 @@ release(struct pol *p)
 	if (--p->pending > 0)
 		return;
 	mxt_timer_cancel(mxt_resolver_loop(p->r), &p->deadline);
-	p->t->dns.duration_ms += mxt_now_ms() - p->start;
 	free(p->addrs);
 	p->done(p->t, p->arg);
 	free(p);
@@ -122,18 +122,19 @@ start_dane(struct pol *p)
 		struct tlsaq *q;
 		char name[300];
 
-		if (!mxt_exchanger_usable(x) || (x->flags & MXT_XF_IP_LITERAL) || x->naddrs == 0)
+		if (!mxt_exchanger_usable(x) || (x->flags & MXT_XF_IP_LITERAL))
 			continue;
 		/* RFC 7672 §2.2.3: the TLSA base domain is the MX host name.  An
 		 * insecure exchanger is asked too, only to report TLSA records
-		 * that no sender can use; they never reach the handshake. */
+		 * that no sender can use; they never reach the handshake.  Asked
+		 * alongside the address lookups, judged once they are in
+		 * (mxt_policy_settle_dane()). */
 		snprintf(name, sizeof(name), "_25._tcp.%s", x->name);
-		x->dane = dane_eligible(t, x) ? MXT_DANE_LOOKUP_DONE : MXT_DANE_LOOKUP_INSECURE;
 		q = mxt_xcalloc(1, sizeof(*q));
 		q->p = p;
 		q->idx = i;
 		p->pending++;
-		mxt_resolver_query_for(p->r, p, p->arg, name, T_TLSA, &x->q_tlsa, on_tlsa, q);
+		mxt_resolver_query_for(p->r, p, p->owner, name, T_TLSA, &x->q_tlsa, on_tlsa, q);
 	}
 }
 
@@ -355,25 +356,26 @@ start_sts(struct pol *p)
 		p->sts_waiting = 1;
 		p->pending++;
 		snprintf(name, sizeof(name), "_mta-sts.%s", t->domain);
-		mxt_resolver_query_for(p->r, p, p->arg, name, T_TXT, &t->sts.q_txt, on_sts_txt, p);
+		mxt_resolver_query_for(
+		    p->r, p, p->owner, name, T_TXT, &t->sts.q_txt, on_sts_txt, p);
 		snprintf(name, sizeof(name), "mta-sts.%s", t->domain);
 		if (p->cfg->family != MXT_FAMILY_V6) {
 			p->sts_waiting++;
 			p->pending++;
 			mxt_resolver_query_for(
-			    p->r, p, p->arg, name, T_A, &t->sts.q_host_a, on_sts_a, p);
+			    p->r, p, p->owner, name, T_A, &t->sts.q_host_a, on_sts_a, p);
 		}
 		if (p->cfg->family != MXT_FAMILY_V4) {
 			p->sts_waiting++;
 			p->pending++;
 			mxt_resolver_query_for(
-			    p->r, p, p->arg, name, T_AAAA, &t->sts.q_host_aaaa, on_sts_aaaa, p);
+			    p->r, p, p->owner, name, T_AAAA, &t->sts.q_host_aaaa, on_sts_aaaa, p);
 		}
 		/* RFC 8460 §3: the report address, looked at with MTA-STS. */
 		snprintf(name, sizeof(name), "_smtp._tls.%s", t->domain);
 		p->pending++;
 		mxt_resolver_query_for(
-		    p->r, p, p->arg, name, T_TXT, &t->tlsrpt.q_txt, on_tlsrpt, p);
+		    p->r, p, p->owner, name, T_TXT, &t->tlsrpt.q_txt, on_tlsrpt, p);
 	}
 }
 
@@ -388,9 +390,34 @@ on_deadline(struct mxt_loop *loop, void *arg)
 	mxt_resolver_cancel_tag(p->r, p);
 }
 
+void
+mxt_policy_settle_dane(struct mxt_target *t)
+{
+	size_t i, k;
+
+	for (i = 0; i < t->dns.nmx; i++) {
+		struct mxt_exchanger *x = &t->dns.mx[i];
+
+		if (x->q_tlsa.status == MXT_DNS_NOT_RUN)
+			continue;
+		if (x->naddrs == 0) { /* nothing to connect to: no TLSA to report */
+			free(x->q_tlsa.error);
+			memset(&x->q_tlsa, 0, sizeof(x->q_tlsa));
+			for (k = 0; k < x->ntlsa; k++)
+				free(x->tlsa[k].data);
+			free(x->tlsa);
+			x->tlsa = NULL;
+			x->ntlsa = 0;
+			x->dane = MXT_DANE_LOOKUP_NOT_RUN;
+			continue;
+		}
+		x->dane = dane_eligible(t, x) ? MXT_DANE_LOOKUP_DONE : MXT_DANE_LOOKUP_INSECURE;
+	}
+}
+
 int
 mxt_policy_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_config *cfg,
-    int64_t deadline, mxt_dns_done_cb *done, void *arg)
+    int64_t deadline, void *owner, mxt_dns_done_cb *done, void *arg)
 {
 	struct pol *p = mxt_xcalloc(1, sizeof(*p));
 
@@ -399,6 +426,7 @@ mxt_policy_run(struct mxt_resolver *r, struct mxt_target *t, const struct mxt_co
 	p->cfg = cfg;
 	p->done = done;
 	p->arg = arg;
+	p->owner = owner;
 	p->start = mxt_now_ms();
 	p->end = deadline;
 	p->pending = 1; /* held until every query is out */
