@@ -21,6 +21,9 @@
  *   RFC 6531 §3.2) is for the session to decide, not for this module.
  *
  * Character tests are ASCII-only and ignore the locale.
+ *
+ * It also holds the address classes every stage shares (unusable,
+ * loopback, global), so that each rule has one home.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -360,4 +363,46 @@ mxt_valid_mailbox(const char *s, int allow_empty, char *err, size_t errlen)
 	if (err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s", why != NULL ? why : "");
 	return why == NULL;
+}
+
+/* ---- address classes (mxtrace/validate.h) ---- */
+
+int
+mxt_ip_unusable(int family, const unsigned char *a)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char zero[16];
+
+	if (family == AF_INET)
+		return a[0] == 0 || a[0] >= 224;
+	return memcmp(a, zero, 16) == 0 || a[0] == 0xff || memcmp(a, mapped, 12) == 0;
+}
+
+int
+mxt_ip_loopback(int family, const unsigned char *a)
+{
+	static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+	return family == AF_INET ? a[0] == 127 : memcmp(a, one, 16) == 0;
+}
+
+int
+mxt_ip_global(int family, const unsigned char *b)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (family == AF_INET)
+		return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224 ||
+		    (b[0] == 100 && (b[1] & 0xc0) == 64) || (b[0] == 169 && b[1] == 254) ||
+		    (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+		    (b[0] == 192 && b[1] == 0 && b[2] == 2) ||
+		    (b[0] == 198 && (b[1] & 0xfe) == 18) ||
+		    (b[0] == 198 && b[1] == 51 && b[2] == 100) ||
+		    (b[0] == 203 && b[1] == 0 && b[2] == 113));
+	if (family != AF_INET6)
+		return 0;
+	if (memcmp(b, mapped, 12) == 0)
+		return mxt_ip_global(AF_INET, b + 12);
+	return (b[0] & 0xe0) == 0x20 &&
+	    !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8);
 }

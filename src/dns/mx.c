@@ -99,42 +99,19 @@ on_policy(struct mxt_target *t, void *arg)
 	finish(run);
 }
 
-/* An address no MTA sends mail to: unspecified, "this network",
- * multicast, reserved and broadcast (IPv4 0/8, 224/4, 240/4), IPv6 ::,
- * multicast ff00::/8 and IPv4-mapped ::ffff:0:0/96 (RFC 6890, RFC 5771,
- * RFC 4291 §2.5.2, §2.5.5.2 and §2.7). */
-static int
-unusable(int family, const unsigned char *a)
-{
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	static const unsigned char zero[16];
-
-	if (family == AF_INET)
-		return a[0] == 0 || a[0] >= 224;
-	return memcmp(a, zero, 16) == 0 || a[0] == 0xff || memcmp(a, mapped, 12) == 0;
-}
-
-static int
-loopback(int family, const unsigned char *a)
-{
-	static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-
-	return family == AF_INET ? a[0] == 127 : memcmp(a, one, 16) == 0;
-}
-
 static void
 add_address(struct mxt_exchanger *x, int family, const void *addr, uint32_t ttl, int port,
     int allow_loopback)
 {
 	struct mxt_address *a;
 
-	if (unusable(family, addr)) {
+	if (mxt_ip_unusable(family, addr)) { /* mxtrace/validate.h */
 		x->flags |= MXT_XF_UNUSABLE_ADDRESS;
 		return;
 	}
 	/* An MX that resolves to loopback makes every sender deliver to
 	 * itself; probing it would only test this machine. */
-	if (!allow_loopback && loopback(family, addr)) {
+	if (!allow_loopback && mxt_ip_loopback(family, addr)) {
 		x->flags |= MXT_XF_LOOPBACK_ADDRESS;
 		return;
 	}

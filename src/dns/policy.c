@@ -29,6 +29,7 @@
 #include "mxtrace/https.h"
 #include "mxtrace/tlspolicy.h"
 #include "mxtrace/xalloc.h"
+#include "mxtrace/validate.h"
 
 #ifndef T_TLSA
 #define T_TLSA 52
@@ -283,13 +284,10 @@ static void
 add_addr(struct pol *p, int family, const void *a)
 {
 	char ip[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 2], *n;
-	const unsigned char *b = a;
 	size_t len;
-	static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
 	/* Like the exchangers (mx.c): loopback only with --allow-loopback. */
-	if (!p->cfg->allow_loopback &&
-	    ((family == AF_INET && b[0] == 127) || (family == AF_INET6 && !memcmp(b, one, 16))))
+	if (!p->cfg->allow_loopback && mxt_ip_loopback(family, a))
 		return;
 	inet_ntop(family, a, ip, sizeof(ip));
 	/* CURLOPT_RESOLVE takes IPv6 addresses in brackets. */

@@ -26,6 +26,7 @@
 #include "mxtrace/limits.h"
 #include "mxtrace/log.h"
 #include "mxtrace/xalloc.h"
+#include "mxtrace/validate.h"
 
 /* RFC 4035 §3.2.3 / RFC 6840 §5.7: the AD flag, bit 0x20 of the fourth
  * header octet (c-ares 1.18 counts it in its three-bit "Z" field). */
@@ -569,13 +570,8 @@ mxt_resolver_loopback(struct mxt_resolver *r)
 	if (ares_get_servers_ports(r->ch, &servers) != ARES_SUCCESS)
 		return 0;
 	for (s = servers; s != NULL; s = s->next) {
-		const unsigned char *a = (const unsigned char *)&s->addr;
-		static const unsigned char one[16] = {
-		    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-
 		n++;
-		if ((s->family == AF_INET && a[0] == 127) ||
-		    (s->family == AF_INET6 && memcmp(a, one, 16) == 0))
+		if (mxt_ip_loopback(s->family, (const unsigned char *)&s->addr))
 			lo++;
 	}
 	ares_free_data(servers);

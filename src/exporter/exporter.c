@@ -438,28 +438,6 @@ dotted_numeric(const char *s)
 	return dot;
 }
 
-/* An address no MTA is sent mail at (as the DNS stage judges an A/AAAA
- * record): IPv4 0/8, 224/4, 240/4; IPv6 ::, ff00::/8, ::ffff:0:0/96
- * (RFC 6890, RFC 4291 §2.5.2, §2.5.5.2, §2.7). */
-static int
-unusable(int family, const unsigned char *a)
-{
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	static const unsigned char zero[16];
-
-	if (family == AF_INET)
-		return a[0] == 0 || a[0] >= 224;
-	return memcmp(a, zero, 16) == 0 || a[0] == 0xff || memcmp(a, mapped, 12) == 0;
-}
-
-static int
-loopback(int family, const unsigned char *a)
-{
-	static const unsigned char one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-
-	return family == AF_INET ? a[0] == 127 : memcmp(a, one, 16) == 0;
-}
-
 /* A target written as an IP address: "A.B.C.D", "A.B.C.D:PORT", an IPv6
  * address alone, or bracketed "[A.B.C.D]", "[IPV6]", "[IPv6:IPV6]" (the
  * address literals of RFC 5321 §4.1.3), each with an optional ":PORT".
@@ -523,11 +501,11 @@ parse_address(const char *s, const char *show, int allow_loopback, struct target
 		    err, errlen, "bad target '%s': the port is not a number from 1 to 65535", show);
 		return -1;
 	}
-	if (unusable(family, b)) {
+	if (mxt_ip_unusable(family, b)) { /* as the DNS stage judges A/AAAA */
 		snprintf(err, errlen, "bad target '%s': not an address mail is sent to", show);
 		return -1;
 	}
-	if (loopback(family, b) && !allow_loopback) {
+	if (mxt_ip_loopback(family, b) && !allow_loopback) {
 		snprintf(err, errlen,
 		    "bad target '%s': a loopback address (the module has no allow-loopback)", show);
 		return -1;

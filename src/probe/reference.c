@@ -26,6 +26,7 @@
 #include "mxtrace/limits.h"
 #include "mxtrace/probe.h"
 #include "mxtrace/xalloc.h"
+#include "mxtrace/validate.h"
 
 struct ref {
 	struct mxt_refcheck *rc;
@@ -77,36 +78,12 @@ mxt_refcheck_builtin(size_t *n)
 int
 mxt_address_public(const struct mxt_address *a)
 {
-	if (a->family == AF_INET) {
-		const unsigned char *b =
-		    (const unsigned char *)&((const struct sockaddr_in *)&a->sa)->sin_addr;
-
-		return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224 ||
-		    (b[0] == 100 && (b[1] & 0xc0) == 64) || (b[0] == 169 && b[1] == 254) ||
-		    (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
-		    (b[0] == 192 && b[1] == 0 && b[2] == 2) ||
-		    (b[0] == 198 && (b[1] & 0xfe) == 18) ||
-		    (b[0] == 198 && b[1] == 51 && b[2] == 100) ||
-		    (b[0] == 203 && b[1] == 0 && b[2] == 113));
-	}
-	if (a->family == AF_INET6) {
-		const struct in6_addr *v6 = &((const struct sockaddr_in6 *)&a->sa)->sin6_addr;
-		const unsigned char *b = v6->s6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(v6)) {
-			struct mxt_address m;
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&m.sa;
-
-			memset(&m, 0, sizeof(m));
-			m.family = AF_INET;
-			s4->sin_family = AF_INET;
-			memcpy(&s4->sin_addr, b + 12, 4);
-			return mxt_address_public(&m);
-		}
-		/* Global unicast (2000::/3) only, less documentation (2001:db8::/32). */
-		return (b[0] & 0xe0) == 0x20 &&
-		    !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8);
-	}
+	if (a->family == AF_INET)
+		return mxt_ip_global(AF_INET,
+		    (const unsigned char *)&((const struct sockaddr_in *)&a->sa)->sin_addr);
+	if (a->family == AF_INET6)
+		return mxt_ip_global(
+		    AF_INET6, ((const struct sockaddr_in6 *)&a->sa)->sin6_addr.s6_addr);
 	return 0;
 }
 

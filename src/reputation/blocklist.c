@@ -12,6 +12,7 @@
 
 #include "mxtrace/reputation.h"
 #include "mxtrace/xalloc.h"
+#include "mxtrace/validate.h"
 
 enum bl_id {
 #define MXT_BL(id, name, zone, url, dflt, nopub) BL_##id,
@@ -260,21 +261,9 @@ mxt_address_is_global(const char *addr)
 {
 	unsigned char b[16];
 
-	if (inet_pton(AF_INET, addr, b) == 1) {
-		/* RFC 6890: this network, private, CGN, loopback, link-local,
-		 * documentation, benchmarking, multicast and reserved. */
-		return !(b[0] == 0 || b[0] == 10 || b[0] == 127 ||
-		    (b[0] == 100 && (b[1] & 0xc0) == 64) || (b[0] == 169 && b[1] == 254) ||
-		    (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
-		    (b[0] == 192 && b[1] == 0 && b[2] == 2) ||
-		    (b[0] == 198 && (b[1] & 0xfe) == 18) ||
-		    (b[0] == 198 && b[1] == 51 && b[2] == 100) ||
-		    (b[0] == 203 && b[1] == 0 && b[2] == 113) || b[0] >= 224);
-	}
-	if (inet_pton(AF_INET6, addr, b) == 1) {
-		/* Global unicast is 2000::/3, less documentation 2001:db8::/32. */
-		return (b[0] & 0xe0) == 0x20 &&
-		    !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8);
-	}
+	if (inet_pton(AF_INET, addr, b) == 1)
+		return mxt_ip_global(AF_INET, b);
+	if (inet_pton(AF_INET6, addr, b) == 1)
+		return mxt_ip_global(AF_INET6, b);
 	return 0;
 }

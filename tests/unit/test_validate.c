@@ -5,7 +5,9 @@
  * CRLF injection first among them: RFC 5321 §4.1.2 allows no control byte)
  * and mxt_idn_to_ascii() (RFC 5890, RFC 6531 §3.7).
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "mxtrace/escape.h"
@@ -423,6 +425,55 @@ idn(void)
 	T_CHECK(mxt_idn_to_ascii("example.com", NULL, NULL, NULL, 0) == -1, "idn with NULL ascii");
 }
 
+/* The address classes (mxtrace/validate.h): each rule at its edges. */
+static int
+cls(int (*f)(int, const unsigned char *), const char *text)
+{
+	unsigned char b[16];
+
+	if (inet_pton(AF_INET, text, b) == 1)
+		return f(AF_INET, b);
+	if (inet_pton(AF_INET6, text, b) == 1)
+		return f(AF_INET6, b);
+	return -1;
+}
+
+static void
+address_classes(void)
+{
+	static const char *unusable[] = {"0.0.0.0", "0.255.1.1", "224.0.0.1", "239.1.1.1",
+	    "240.0.0.1", "255.255.255.255", "::", "ff02::1", "::ffff:192.0.2.1"};
+	static const char *usable[] = {"1.0.0.1", "223.255.255.255", "127.0.0.1", "10.0.0.1", "::1",
+	    "2001:db8::1", "fe80::1", "fc00::1"};
+	static const char *global[] = {"1.1.1.1", "9.255.255.255", "11.0.0.1", "100.63.255.255",
+	    "100.128.0.1", "169.253.1.1", "172.15.255.255", "172.32.0.1", "192.0.3.1",
+	    "192.169.0.1", "198.17.0.1", "198.20.0.1", "198.51.99.1", "203.0.114.1",
+	    "223.255.255.255", "2a00:1450::1", "2001:db9::1", "3fff::1", "::ffff:8.8.8.8"};
+	static const char *local[] = {"0.1.2.3", "10.1.2.3", "127.0.0.1", "100.64.0.1",
+	    "100.127.255.255", "169.254.1.1", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+	    "192.0.2.1", "198.18.0.1", "198.19.255.255", "198.51.100.7", "203.0.113.9", "224.0.0.1",
+	    "240.0.0.1", "::", "::1", "fe80::1", "fc00::1", "ff02::1", "2001:db8::1", "4000::1",
+	    "::ffff:10.0.0.1", "::ffff:127.0.0.1"};
+	size_t i;
+
+	for (i = 0; i < sizeof(unusable) / sizeof(unusable[0]); i++)
+		T_CHECK(cls(mxt_ip_unusable, unusable[i]) == 1, "%s is unusable", unusable[i]);
+	for (i = 0; i < sizeof(usable) / sizeof(usable[0]); i++)
+		T_CHECK(cls(mxt_ip_unusable, usable[i]) == 0, "%s is usable", usable[i]);
+	for (i = 0; i < sizeof(global) / sizeof(global[0]); i++)
+		T_CHECK(cls(mxt_ip_global, global[i]) == 1, "%s is global", global[i]);
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		T_CHECK(cls(mxt_ip_global, local[i]) == 0, "%s is not global", local[i]);
+	T_CHECK(cls(mxt_ip_loopback, "127.0.0.1") == 1 &&
+		cls(mxt_ip_loopback, "127.255.1.2") == 1 && cls(mxt_ip_loopback, "::1") == 1,
+	    "loopback: 127/8 and ::1");
+	T_CHECK(cls(mxt_ip_loopback, "128.0.0.1") == 0 && cls(mxt_ip_loopback, "::2") == 0 &&
+		cls(mxt_ip_loopback, "::ffff:127.0.0.1") == 0,
+	    "not loopback: 128.0.0.1, ::2, mapped 127.0.0.1");
+	T_CHECK(mxt_ip_global(AF_UNIX, (const unsigned char *)"xxxxxxxxxxxxxxxx") == 0,
+	    "another family is never global");
+}
+
 int
 main(void)
 {
@@ -430,5 +481,6 @@ main(void)
 	literals();
 	mailboxes();
 	idn();
+	address_classes();
 	return t_done();
 }
