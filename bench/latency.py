@@ -527,8 +527,14 @@ def b3_config(name, cmd, alld, budget, proxy_pid, outdir, tag):
             raise SystemExit("%s: exit %d\n%s" % (name, r.rc, r.err[-800:]))
         # Every domain must have been worked on: one JSON record each
         # (--batch), one status line each (xargs: a JSON document of 32
-        # processes at once would interleave, a line does not).
-        got = records(r.out) if tag == "batch" else len(r.out.splitlines())
+        # processes at once would interleave, a line does not; Nagios long
+        # output adds a line per finding after the "MXTRACE STATE - " line).
+        if tag == "batch":
+            got = records(r.out)
+        elif "mxtrace" in tag:
+            got = sum(1 for x in r.out.splitlines() if x.startswith("MXTRACE "))
+        else:
+            got = len(r.out.splitlines())
         if got != n:
             raise SystemExit("%s: %d results for %d domains\n%s" % (name, got, n, r.err[-800:]))
         drops = ", ".join("%s %d" % (k, d1[k] - d0[k]) for k in d1 if d1[k] != d0.get(k))
