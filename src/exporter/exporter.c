@@ -45,6 +45,7 @@
 #include "mxtrace/report.h"
 #include "mxtrace/validate.h"
 #include "mxtrace/xalloc.h"
+#include "target.h"
 
 /* The HTTP status codes the exporter answers with, for its own metrics. */
 #define HTTP_CODES(X) X(200) X(400) X(404) X(405) X(500) X(503)
@@ -154,15 +155,6 @@ fail(struct exporter *x, struct MHD_Connection *conn, unsigned code, const char 
 		n = (int)sizeof(line) - 1;
 	mxt_log(1, "exporter: HTTP %u: %s", code, reason);
 	return respond(x, conn, code, "text/plain; charset=utf-8", line, (size_t)n, code == 503);
-}
-
-/* Client text made safe to show (escaped, cut at 60 bytes); never NULL. */
-static char *
-shown(const char *s)
-{
-	char *e = mxt_escape_str(s != NULL ? s : "", 60);
-
-	return e != NULL ? e : mxt_xstrdup("?");
 }
 
 /* OpenMetrics when the scraper accepts it (Prometheus asks for it first),
@@ -390,200 +382,6 @@ probe_budget(int64_t module_ms, int64_t scrape_ms)
 	return b < module_ms ? b : module_ms;
 }
 
-/* What a /probe target names: a mail domain (domain, unicode, and rcpt for
- * user@domain), or a server to probe (server, port; port 0: the module's). */
-struct target_req {
-	char *domain, *unicode, *rcpt;
-	char *server;
-	int port;
-};
-
-static void
-target_req_free(struct target_req *r)
-{
-	free(r->domain);
-	free(r->unicode);
-	free(r->rcpt);
-	free(r->server);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Strict decimal port 1-65535. */
-static int
-parse_port(const char *s)
-{
-	int v = 0;
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 5)
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return i > 0 && v >= 1 && v <= 65535 ? v : -1;
-}
-
-/* Only digits and dots, with a dot: meant as an IPv4 address. */
-static int
-dotted_numeric(const char *s)
-{
-	int dot = 0;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '.')
-			dot = 1;
-		else if (*s < '0' || *s > '9')
-			return 0;
-	}
-	return dot;
-}
-
-/* A target written as an IP address: "A.B.C.D", "A.B.C.D:PORT", an IPv6
- * address alone, or bracketed "[A.B.C.D]", "[IPV6]", "[IPv6:IPV6]" (the
- * address literals of RFC 5321 §4.1.3), each with an optional ":PORT".
- * Returns 1 with r->server (inet_ntop form) and r->port (0: none), 0 when s
- * is not written as an address (a domain, then), -1 with a reason in err.
- * A loopback address needs the module's allow-loopback: a scraper, not
- * the exporter's owner, chooses the target. */
-static int
-parse_address(const char *s, const char *show, int allow_loopback, struct target_req *r, char *err,
-    size_t errlen)
-{
-	char host[INET6_ADDRSTRLEN + 8], text[INET6_ADDRSTRLEN];
-	const char *h = s, *port = NULL, *end, *colon;
-	unsigned char b[16];
-	size_t n;
-	int family, v6only = 0, bracket = s[0] == '[';
-
-	if (bracket) {
-		end = strchr(s, ']');
-		if (end == NULL || (end[1] != '\0' && end[1] != ':')) {
-			snprintf(err, errlen, "bad target '%s': write [ADDRESS] or [ADDRESS]:PORT",
-			    show);
-			return -1;
-		}
-		h = s + 1;
-		n = (size_t)(end - h);
-		/* RFC 5321 §4.1.3: "IPv6:" is a case-insensitive ABNF string. */
-		if (n > 5 && strncasecmp(h, "IPv6:", 5) == 0) {
-			h += 5;
-			n -= 5;
-			v6only = 1;
-		}
-		if (end[1] == ':')
-			port = end + 2;
-	} else if ((colon = strchr(s, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
-		n = (size_t)(colon - s); /* IPv4:PORT (an IPv6 address has two colons) */
-		port = colon + 1;
-	} else {
-		n = strlen(s);
-	}
-	if (n >= sizeof(host)) {
-		if (!bracket)
-			return 0;
-		snprintf(err, errlen, "bad target '%s': not an IP address in brackets", show);
-		return -1;
-	}
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (!v6only && inet_pton(AF_INET, host, b) == 1) {
-		family = AF_INET;
-	} else if (inet_pton(AF_INET6, host, b) == 1) {
-		family = AF_INET6;
-	} else if (bracket || dotted_numeric(host)) {
-		snprintf(err, errlen, "bad target '%s': not a valid IP address", show);
-		return -1;
-	} else {
-		return 0;
-	}
-	if (port != NULL && (r->port = parse_port(port)) < 0) {
-		snprintf(
-		    err, errlen, "bad target '%s': the port is not a number from 1 to 65535", show);
-		return -1;
-	}
-	if (mxt_ip_unusable(family, b)) { /* as the DNS stage judges A/AAAA */
-		snprintf(err, errlen, "bad target '%s': not an address mail is sent to", show);
-		return -1;
-	}
-	if (mxt_ip_loopback(family, b) && !allow_loopback) {
-		snprintf(err, errlen,
-		    "bad target '%s': a loopback address (the module has no allow-loopback)", show);
-		return -1;
-	}
-	inet_ntop(family, b, text, sizeof(text));
-	r->server = mxt_xstrdup(text);
-	return 1;
-}
-
-/* TARGET: a domain (U-labels allowed) or user@domain as the CLI takes it,
- * or an IP address (parse_address()) meaning the server to probe, as
- * --server ADDR does.  On success fills *r, which the caller frees
- * (target_req_free()); else a reason in err. */
-static int
-parse_target(const char *s, int allow_loopback, struct target_req *r, char *err, size_t errlen)
-{
-	const char *at = strrchr(s, '@');
-	const char *dom = at != NULL ? at + 1 : s;
-	char e[256], *ascii = NULL, *uni = NULL, *show = shown(s);
-	struct in6_addr a6;
-	struct in_addr a4;
-	size_t i;
-	int rc = -1;
-
-	memset(r, 0, sizeof(*r));
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ' ') {
-			snprintf(err, errlen, "bad target '%s': control byte or space", show);
-			goto done;
-		}
-	if (at != NULL &&
-	    (dom[0] == '[' || inet_pton(AF_INET, dom, &a4) == 1 ||
-		inet_pton(AF_INET6, dom, &a6) == 1)) {
-		snprintf(err, errlen,
-		    "bad target '%s': a recipient at an address; give the address alone "
-		    "and the recipient in the module's to",
-		    show);
-		goto done;
-	}
-	if (at == NULL) {
-		int a = parse_address(s, show, allow_loopback, r, err, errlen);
-
-		if (a != 0) {
-			rc = a > 0 ? 0 : -1;
-			goto done;
-		}
-	}
-	if (mxt_idn_to_ascii(dom, &ascii, &uni, e, sizeof(e)) != 0 || !mxt_valid_hostname(ascii) ||
-	    strchr(ascii, '.') == NULL) {
-		snprintf(err, errlen, "bad target '%s': not a domain name, user@domain or address",
-		    show);
-		goto done;
-	}
-	if (at != NULL) {
-		size_t llen = (size_t)(at - s), n = llen + strlen(ascii) + 2;
-		char *addr = mxt_xmalloc(n);
-
-		snprintf(addr, n, "%.*s@%s", (int)llen, s, ascii);
-		if (llen == 0 || !mxt_valid_mailbox(addr, 0, e, sizeof(e))) {
-			snprintf(err, errlen, "bad target '%s': not a mail address", show);
-			free(addr);
-			goto done;
-		}
-		r->rcpt = addr;
-	}
-	r->domain = ascii;
-	r->unicode = uni;
-	ascii = uni = NULL;
-	rc = 0;
-done:
-	if (rc != 0)
-		target_req_free(r);
-	free(ascii);
-	free(uni);
-	free(show);
-	return rc;
-}
-
 static const struct mxt_config *
 find_module(struct exporter *x, const char *name)
 {
@@ -608,7 +406,7 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 	const struct mxt_config *mcfg;
 	const union MHD_ConnectionInfo *ci;
 	char reason[400], *show;
-	struct target_req tr;
+	struct mxt_target_req tr;
 	struct mxt_target *t;
 	struct probe *p;
 	int64_t scrape_ms = 0;
@@ -622,22 +420,22 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 	    (module != NULL && strlen(module) > MXT_EXPORTER_ARG_MAX))
 		return fail(x, conn, 400, "target or module too long");
 	if ((mcfg = find_module(x, module)) == NULL) {
-		show = shown(module);
+		show = mxt_shown(module);
 		snprintf(reason, sizeof(reason), "unknown module '%s'", show);
 		free(show);
 		return fail(x, conn, 400, reason);
 	}
 	if (hdr != NULL && parse_seconds(hdr, &scrape_ms) != 0) {
-		show = shown(hdr);
+		show = mxt_shown(hdr);
 		snprintf(
 		    reason, sizeof(reason), "bad X-Prometheus-Scrape-Timeout-Seconds '%s'", show);
 		free(show);
 		return fail(x, conn, 400, reason);
 	}
-	if (parse_target(target, mcfg->allow_loopback, &tr, reason, sizeof(reason)) != 0)
+	if (mxt_parse_target(target, mcfg->allow_loopback, &tr, reason, sizeof(reason)) != 0)
 		return fail(x, conn, 400, reason);
 	if (x->inflight >= (size_t)x->cfg->max_probes) {
-		target_req_free(&tr);
+		mxt_target_req_free(&tr);
 		x->rejected++;
 		return fail(x, conn, 503, "too many probes running; retry later");
 	}
@@ -671,7 +469,7 @@ probe_start(struct exporter *x, struct MHD_Connection *conn, void **con_cls)
 	*con_cls = p;
 	x->inflight++;
 	t = mxt_engine_target(&p->cfg, target, tr.domain, tr.unicode, tr.rcpt);
-	target_req_free(&tr);
+	mxt_target_req_free(&tr);
 	MHD_suspend_connection(conn);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci != NULL &&
