@@ -628,68 +628,56 @@ def b3_config(name, cmd, alld, budget, proxy_pid, outdir, tag):
     return res
 
 
-def records(out):
-    """How many JSON documents (pretty or one per line) out holds."""
+def json_docs(out):
+    """The JSON records in out (pretty or one per line, a list counting as
+    its items), then None once if the rest does not parse."""
     dec = json.JSONDecoder()
-    i, n = 0, 0
+    i = 0
     while True:
         while i < len(out) and out[i].isspace():
             i += 1
         if i >= len(out):
-            return n
+            return
         try:
             d, i = dec.raw_decode(out, i)
         except ValueError:
-            return -1
-        n += len(d) if isinstance(d, list) else 1
+            yield None
+            return
+        for x in d if isinstance(d, list) else [d]:
+            yield x
+
+
+def has_code(x, code):
+    return isinstance(x, dict) and any(f.get("code") == code for f in x.get("findings") or [])
+
+
+def records(out):
+    """How many JSON records out holds (-1 when part of it does not parse)."""
+    docs = list(json_docs(out))
+    return -1 if None in docs else len(docs)
 
 
 def servfail_share(out):
     """Share of the JSON records of a --batch output with dns.servfail."""
-    dec = json.JSONDecoder()
-    i, n, bad = 0, 0, 0
-    while True:
-        while i < len(out) and out[i].isspace():
-            i += 1
-        if i >= len(out):
-            break
-        try:
-            d, i = dec.raw_decode(out, i)
-        except ValueError:
-            break
-        for x in d if isinstance(d, list) else [d]:
-            n += 1
-            if isinstance(x, dict) and any(f.get("code") == "dns.servfail"
-                                           for f in x.get("findings") or []):
-                bad += 1
-    return bad / float(n) if n else 0.0
+    docs = [x for x in json_docs(out) if x is not None]
+    return sum(1 for x in docs if has_code(x, "dns.servfail")) / float(len(docs)) if docs else 0.0
 
 
 def verdicts(out):
-    dec = json.JSONDecoder()
-    i, counts, why = 0, {}, {}
-    while True:
-        while i < len(out) and out[i].isspace():
-            i += 1
-        if i >= len(out):
-            break
-        try:
-            d, i = dec.raw_decode(out, i)
-        except ValueError:
+    counts, why = {}, {}
+    for x in json_docs(out):
+        if x is None:
             counts["unparsed"] = counts.get("unparsed", 0) + 1
             break
-        docs = d if isinstance(d, list) else [d]
-        for x in docs:
-            v = x.get("verdict", {}).get("status", "?") if isinstance(x, dict) else "?"
-            counts[v] = counts.get(v, 0) + 1
-            # A lost DNS answer shows as a timeout finding.
-            if isinstance(x, dict) and any(f.get("code") == "dns.timeout"
-                                           for f in x.get("findings") or []):
-                counts["with dns.timeout"] = counts.get("with dns.timeout", 0) + 1
-            # What made a verdict unknown: the codes of its findings.
-            if v == "unknown" and isinstance(x, dict):
-                for code in sorted({f.get("code", "?") for f in x.get("findings") or []}):
-                    why[code] = why.get(code, 0) + 1
+        v = x.get("verdict", {}).get("status", "?") if isinstance(x, dict) else "?"
+        counts[v] = counts.get(v, 0) + 1
+        # A lost DNS answer shows as a timeout finding.
+        if has_code(x, "dns.timeout"):
+            counts["with dns.timeout"] = counts.get("with dns.timeout", 0) + 1
+        # What made a verdict unknown: the codes of its findings.
+        if v == "unknown" and isinstance(x, dict):
+            for code in sorted({f.get("code", "?") for f in x.get("findings") or []}):
+                why[code] = why.get(code, 0) + 1
     text = ", ".join("%s %d" % kv for kv in sorted(counts.items()))
     if why:
         top = sorted(why.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
